@@ -1,0 +1,72 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "kaipm",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kaipm", targets: ["kaipm"]),
+        .library(name: "JSONSchema", targets: ["JSONSchema"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libgit2 from Debian's libgit2-dev, found with pkg-config.
+        .systemLibrary(
+            name: "CLibgit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        // A JSON Schema validator (2020-12 and draft-07) with no dependency on the rest of kaipm.
+        .target(name: "JSONSchema"),
+        // The pure core: models, desired-state parsing and validation, the planner. No I/O.
+        .target(
+            name: "KaipmCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                "JSONSchema",
+            ]
+        ),
+        // Adapter: desired state and plugin sources read from git objects with libgit2.
+        .target(name: "KaipmGit", dependencies: ["CLibgit2", "KaipmCore"]),
+        // Adapter: the content-addressed plugin store and tree hashing on disk.
+        .target(
+            name: "KaipmStore",
+            dependencies: ["KaipmCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Adapter: the SQLite registry (GRDB).
+        .target(
+            name: "KaipmRegistry",
+            dependencies: ["KaipmCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The reconciler: observe, plan, act, wiring the adapters to the core.
+        .target(
+            name: "KaipmEngine",
+            dependencies: [
+                "KaipmCore", "KaipmGit", "KaipmStore", "KaipmRegistry",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "kaipm",
+            dependencies: [
+                "KaipmEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"]),
+        .testTarget(name: "KaipmCoreTests", dependencies: ["KaipmCore"]),
+        .testTarget(name: "KaipmGitTests", dependencies: ["KaipmGit"]),
+        .testTarget(name: "KaipmStoreTests", dependencies: ["KaipmStore"]),
+        .testTarget(name: "KaipmRegistryTests", dependencies: ["KaipmRegistry"]),
+        .testTarget(name: "KaipmEngineTests", dependencies: ["KaipmEngine"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
