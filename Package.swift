@@ -24,6 +24,7 @@ let package = Package(
         ),
         // A JSON Schema validator (2020-12 and draft-07) with no dependency on the rest of kaipm.
         .target(name: "JSONSchema"),
+        .executableTarget(name: "JSONSchemaBench", dependencies: ["JSONSchema"]),
         // The pure core: models, desired-state parsing and validation, the planner. No I/O.
         .target(
             name: "KaipmCore",

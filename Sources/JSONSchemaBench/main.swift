@@ -1,0 +1,1 @@
+print("JSONSchemaBench: not written yet")
