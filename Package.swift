@@ -31,7 +31,6 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                "JSONSchema",
             ]
         ),
         // Adapter: desired state and plugin sources read from git objects with libgit2.

@@ -1,0 +1,101 @@
+/// What a plan action does to one plugin.
+public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case deactivate, remove, install, update, repair, configure, activate
+
+    /// The phase an action runs in: deactivate → remove → install/update/repair → configure → activate.
+    public var phase: Int {
+        switch self {
+        case .deactivate: return 0
+        case .remove: return 1
+        case .install, .update, .repair: return 2
+        case .configure: return 3
+        case .activate: return 4
+        }
+    }
+}
+
+/// One changed value of an action: a field or a config key with its before and after.
+public struct FieldChange: Sendable, Hashable, Codable {
+    /// `version`, `checksum`, `active`, or `config.<dotted.path>`.
+    public var field: String
+    public var before: String?
+    public var after: String?
+
+    public init(field: String, before: String?, after: String?) {
+        self.field = field
+        self.before = before
+        self.after = after
+    }
+}
+
+/// One step of a plan.
+public struct PlanAction: Sendable, Hashable, Codable {
+    public var plugin: String
+    public var action: ActionKind
+    /// Why, in words a reviewer understands.
+    public var reason: String
+    public var changes: [FieldChange]
+
+    public init(plugin: String, action: ActionKind, reason: String, changes: [FieldChange] = []) {
+        self.plugin = plugin
+        self.action = action
+        self.reason = reason
+        self.changes = changes
+    }
+}
+
+/// A plugin the plan leaves alone, with why.
+public struct BlockedPlugin: Sendable, Hashable, Codable {
+    public var plugin: String
+    public var problems: [String]
+
+    public init(plugin: String, problems: [String]) {
+        self.plugin = plugin
+        self.problems = problems
+    }
+}
+
+/// An ordered list of actions that converges one host to one revision.
+///
+/// Serialized as JSON it is the saved plan of `kaipm plan --out` and the `--format json` output;
+/// `formatVersion` changes only when a field changes meaning or goes away (fields may be added).
+public struct Plan: Sendable, Hashable, Codable {
+    public static let currentFormatVersion = 1
+
+    public var formatVersion: Int
+    public var host: String
+    /// The git commit planned for, or `unpinned:<digest>` for a `--dir` tree.
+    public var revision: String
+    public var pinned: Bool
+    /// The observed state's fingerprint when the plan was made.
+    public var observedFingerprint: String
+    public var actions: [PlanAction]
+    public var blocked: [BlockedPlugin]
+    /// Plugins left alone because their entry says `suspend: true`.
+    public var suspended: [String]
+    public var warnings: [String]
+
+    public init(host: String, revision: String, pinned: Bool, observedFingerprint: String, actions: [PlanAction],
+                blocked: [BlockedPlugin] = [], suspended: [String] = [], warnings: [String] = []) {
+        self.formatVersion = Plan.currentFormatVersion
+        self.host = host
+        self.revision = revision
+        self.pinned = pinned
+        self.observedFingerprint = observedFingerprint
+        self.actions = actions
+        self.blocked = blocked
+        self.suspended = suspended
+        self.warnings = warnings
+    }
+
+    /// Whether applying would change anything.
+    public var hasChanges: Bool { !actions.isEmpty }
+
+    /// Action counts by kind, in phase order, for summaries.
+    public var summary: [(ActionKind, Int)] {
+        ActionKind.allCases.compactMap { kind in
+            let count = actions.filter { $0.action == kind }.count
+            return count > 0 ? (kind, count) : nil
+        }
+    }
+}

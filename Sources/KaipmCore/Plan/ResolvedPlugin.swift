@@ -1,0 +1,113 @@
+/// A desired plugin resolved against its source: the bytes it stands for (tree hash) and its
+/// merged config. This, not the raw YAML, is what the planner compares with the host.
+public struct ResolvedPlugin: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var version: SemanticVersion
+    /// Where the bytes come from, as text (`path:examples/plugins/weather`).
+    public var source: String
+    public var treeHash: TreeHash
+    public var active: Bool
+    public var suspend: Bool
+    public var preloaded: Bool
+    public var dependsOn: [String]
+    /// The merged config: schema defaults, then the config file, then the host's overrides.
+    public var config: ConfigValue
+    /// Dotted config paths whose values are secret and must never be shown.
+    public var secretPaths: Set<String>
+    public var grants: Grants
+    public var resources: Resources
+    public var sandbox: Bool
+
+    public init(id: String, name: String, version: SemanticVersion, source: String, treeHash: TreeHash,
+                active: Bool, suspend: Bool = false, preloaded: Bool = false, dependsOn: [String] = [],
+                config: ConfigValue = .map([:]), secretPaths: Set<String> = [], grants: Grants = Grants(),
+                resources: Resources = Resources(), sandbox: Bool = true) {
+        self.id = id
+        self.name = name
+        self.version = version
+        self.source = source
+        self.treeHash = treeHash
+        self.active = active
+        self.suspend = suspend
+        self.preloaded = preloaded
+        self.dependsOn = dependsOn
+        self.config = config
+        self.secretPaths = secretPaths
+        self.grants = grants
+        self.resources = resources
+        self.sandbox = sandbox
+    }
+
+    /// The rendered config file's text.
+    public var renderedConfig: String { config.renderYAML() }
+
+    /// SHA-256 (hex) of the rendered config: what the host's file must hash to.
+    public var configHash: String { Hex.sha256(Array(renderedConfig.utf8)) }
+}
+
+/// What the host has for one plugin: its registry row, checked against the store and the config file.
+public struct ObservedPlugin: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var version: SemanticVersion?
+    public var source: String
+    /// The registry's checksum; nil if the row's checksum is unreadable.
+    public var treeHash: TreeHash?
+    public var isActive: Bool
+    public var dependsOn: [String]
+    /// The config the registry recorded at the last configure, for key-by-key diffs.
+    public var config: ConfigValue?
+    /// SHA-256 of the rendered config file as it is on disk now; nil when the file is missing.
+    public var configFileHash: String?
+    /// The revision that last changed this plugin.
+    public var revision: String?
+    /// Why the store entry is not intact (empty when it is).
+    public var storeProblems: [String]
+    /// Why the registry row is not trustworthy (edited by hand, say); empty when it is.
+    public var registryProblems: [String]
+
+    public init(id: String, name: String, version: SemanticVersion?, source: String, treeHash: TreeHash?,
+                isActive: Bool, dependsOn: [String] = [], config: ConfigValue? = nil, configFileHash: String? = nil,
+                revision: String? = nil, storeProblems: [String] = [], registryProblems: [String] = []) {
+        self.id = id
+        self.name = name
+        self.version = version
+        self.source = source
+        self.treeHash = treeHash
+        self.isActive = isActive
+        self.dependsOn = dependsOn
+        self.config = config
+        self.configFileHash = configFileHash
+        self.revision = revision
+        self.storeProblems = storeProblems
+        self.registryProblems = registryProblems
+    }
+
+    /// What a host that converged exactly to `plugin` would observe: used by `kaipm diff`,
+    /// which compares two revisions without any host.
+    public init(simulating plugin: ResolvedPlugin, revision: String?) {
+        self.init(id: plugin.id, name: plugin.name, version: plugin.version, source: plugin.source,
+                  treeHash: plugin.treeHash, isActive: plugin.active, dependsOn: plugin.dependsOn, config: plugin.config,
+                  configFileHash: plugin.configHash, revision: revision)
+    }
+}
+
+/// Everything observed on a host, and its fingerprint for the stale-plan check.
+public struct ObservedState: Sendable, Hashable, Codable {
+    public var plugins: [String: ObservedPlugin]
+
+    public init(plugins: [String: ObservedPlugin] = [:]) { self.plugins = plugins }
+
+    /// SHA-256 over a canonical line per plugin: changes whenever anything the plan depends on does.
+    public var fingerprint: String {
+        var text = ""
+        for id in plugins.keys.sorted() {
+            guard let p = plugins[id] else { continue }
+            text += [p.id, p.version?.description ?? "-", p.treeHash?.value ?? "-", p.isActive ? "1" : "0",
+                     p.configFileHash ?? "-", p.config?.inlineText ?? "-", p.storeProblems.joined(separator: ";"),
+                     p.registryProblems.joined(separator: ";"), p.dependsOn.joined(separator: ",")].joined(separator: "\t") + "\n"
+        }
+        return "sha256:" + Hex.sha256(Array(text.utf8))
+    }
+}
