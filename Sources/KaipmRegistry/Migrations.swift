@@ -1,0 +1,84 @@
+import GRDB
+
+/// The registry's schema. Migrations are named and never edited once shipped: add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-registry") { db in
+            try db.create(table: "registered_plugins") { t in
+                t.column("id", .text).primaryKey()
+                t.column("name", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("checksum", .text).notNull()
+                t.column("is_active", .boolean).notNull().defaults(to: false)
+                t.column("version", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("revision", .text).notNull()
+                t.column("depends_on", .text).notNull().defaults(to: "[]")
+                t.column("config_json", .text)
+                t.column("config_hash", .text)
+                t.column("installed_at", .double).notNull()
+                t.column("updated_at", .double).notNull()
+                t.column("row_digest", .text).notNull()
+            }
+            try db.create(table: "user_plugins") { t in
+                t.column("user_id", .text).notNull()
+                t.column("plugin_id", .text).notNull()
+                    .references("registered_plugins", onDelete: .cascade)
+                t.column("config_blob", .text)
+                t.column("sandbox_id", .text)
+                t.column("enabled", .boolean).notNull().defaults(to: true)
+                t.column("updated_at", .double).notNull()
+                t.primaryKey(["user_id", "plugin_id"])
+            }
+            try db.create(table: "reconcile_runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("revision", .text).notNull()
+                t.column("pinned", .boolean).notNull()
+                t.column("host", .text).notNull()
+                t.column("started_at", .double).notNull()
+                t.column("finished_at", .double)
+                t.column("outcome", .text).notNull()
+                t.column("plan_json", .text)
+                t.column("error", .text)
+                t.column("actor", .text).notNull()
+            }
+            try db.create(table: "conditions") { t in
+                t.column("plugin_id", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("message", .text).notNull()
+                t.column("last_transition_at", .double).notNull()
+                t.primaryKey(["plugin_id", "type"])
+            }
+            try db.create(table: "audit_log") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("at", .double).notNull()
+                t.column("actor", .text).notNull()
+                t.column("plugin_id", .text)
+                t.column("action", .text).notNull()
+                t.column("detail", .text).notNull()
+                t.column("run_id", .integer)
+                t.column("prev_hash", .text).notNull()
+                t.column("hash", .text).notNull()
+            }
+            // Append-only: the engine never updates or deletes audit rows; the triggers make
+            // an accidental write fail loudly, and the hash chain catches deliberate ones.
+            try db.execute(sql: """
+                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                """)
+            // Caches that make a no-op reconcile cheap. Losing them costs time, never correctness.
+            try db.create(table: "source_hash_cache") { t in
+                t.column("source_key", .text).primaryKey()
+                t.column("tree_hash", .text).notNull()
+                t.column("updated_at", .double).notNull()
+            }
+        }
+        return migrator
+    }
+}

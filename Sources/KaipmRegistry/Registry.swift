@@ -1,0 +1,263 @@
+import Foundation
+import GRDB
+import KaipmCore
+
+/// The host's SQLite registry at `<root>/kos/db/plugins.sqlite`, in WAL mode.
+///
+/// Owns the database writer and exposes intention-named writes. Every write that changes a
+/// plugin also appends its audit entry in the same transaction, so the registry and the audit
+/// log never disagree, whatever kills the process.
+public struct Registry: Sendable {
+    let db: DatabaseQueue
+    let now: @Sendable () -> Double
+    /// The database file, for messages.
+    public let path: String
+
+    /// Opens (creating if needed) the registry at `path` and runs pending migrations.
+    public init(path: String, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws(RegistryError) {
+        self.path = path
+        self.now = now
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(10)
+        config.foreignKeysEnabled = true
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            db = try DatabaseQueue(path: path, configuration: config)
+            try Migrations.migrator.migrate(db)
+        } catch {
+            throw RegistryError.open(path: path, underlying: "\(error)")
+        }
+    }
+
+    /// An in-memory registry, for tests of the layers above.
+    public static func inMemory() throws(RegistryError) -> Registry {
+        try Registry(path: ":memory:")
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
+        do { return try db.read(body) } catch { throw RegistryError.query(path: path, underlying: "\(error)") }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
+        do { return try db.write(body) } catch { throw RegistryError.query(path: path, underlying: "\(error)") }
+    }
+
+    // MARK: Plugins
+
+    /// Every registered plugin, by id.
+    public func plugins() throws(RegistryError) -> [RegisteredPlugin] {
+        try read { db in try RegisteredPlugin.order(Column("id")).fetchAll(db) }
+    }
+
+    /// One plugin's row, if registered.
+    public func plugin(_ id: String) throws(RegistryError) -> RegisteredPlugin? {
+        try read { db in try RegisteredPlugin.fetchOne(db, key: id) }
+    }
+
+    /// Writes a plugin's row (insert or replace) and its audit entry in one transaction.
+    public func recordPlugin(_ row: RegisteredPlugin, audit: AuditDraft) throws(RegistryError) {
+        var sealed = row
+        sealed.updatedAt = now()
+        sealed.seal()
+        try write { db in
+            try sealed.save(db)
+            try appendAudit(audit, plugin: row.id, in: db)
+        }
+    }
+
+    /// Deletes a plugin's row (its user rows and conditions go with it) and audits it.
+    public func recordRemoved(_ id: String, audit: AuditDraft) throws(RegistryError) {
+        try write { db in
+            _ = try RegisteredPlugin.deleteOne(db, key: id)
+            try db.execute(sql: "DELETE FROM conditions WHERE plugin_id = ?", arguments: [id])
+            try appendAudit(audit, plugin: id, in: db)
+        }
+    }
+
+    // MARK: Conditions
+
+    /// Sets a condition, keeping its transition time when the status did not change.
+    public func setCondition(plugin: String, type: String, status: String, reason: String, message: String) throws(RegistryError) {
+        let time = now()
+        try write { db in
+            let existing = try PluginCondition.fetchOne(db, key: ["plugin_id": plugin, "type": type])
+            let transition = existing?.status == status ? (existing?.lastTransitionAt ?? time) : time
+            try PluginCondition(pluginID: plugin, type: type, status: status, reason: reason, message: message,
+                                lastTransitionAt: transition).save(db)
+        }
+    }
+
+    /// Removes a condition type from a plugin (a cleared Blocked, say).
+    public func clearCondition(plugin: String, type: String) throws(RegistryError) {
+        try write { db in
+            _ = try PluginCondition.deleteOne(db, key: ["plugin_id": plugin, "type": type])
+        }
+    }
+
+    /// All conditions, grouped by plugin.
+    public func conditions() throws(RegistryError) -> [String: [PluginCondition]] {
+        let rows = try read { db in try PluginCondition.order(Column("plugin_id"), Column("type")).fetchAll(db) }
+        return Dictionary(grouping: rows, by: \.pluginID)
+    }
+
+    // MARK: Users
+
+    /// Enables or disables a plugin for an end user, with their personal settings.
+    public func setUserPlugin(user: String, plugin: String, enabled: Bool, configBlob: String?, audit: AuditDraft) throws(RegistryError) {
+        let time = now()
+        try write { db in
+            let existing = try UserPlugin.fetchOne(db, key: ["user_id": user, "plugin_id": plugin])
+            try UserPlugin(userID: user, pluginID: plugin, configBlob: configBlob ?? existing?.configBlob,
+                           sandboxID: existing?.sandboxID, enabled: enabled, updatedAt: time).save(db)
+            try appendAudit(audit, plugin: plugin, in: db)
+        }
+    }
+
+    /// Every user row, optionally for one user.
+    public func userPlugins(user: String? = nil) throws(RegistryError) -> [UserPlugin] {
+        try read { db in
+            var request = UserPlugin.order(Column("user_id"), Column("plugin_id"))
+            if let user { request = request.filter(Column("user_id") == user) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    // MARK: Runs
+
+    /// Records the start of a reconcile run and returns its id.
+    public func beginRun(revision: String, pinned: Bool, host: String, actor: String) throws(RegistryError) -> Int64 {
+        var run = ReconcileRun(id: nil, revision: revision, pinned: pinned, host: host, startedAt: now(), finishedAt: nil,
+                               outcome: "running", planJSON: nil, error: nil, actor: actor)
+        try write { db in try run.insert(db) }
+        return run.id ?? 0
+    }
+
+    /// Records how a run ended.
+    public func finishRun(_ id: Int64, outcome: String, planJSON: String?, error: String?) throws(RegistryError) {
+        let time = now()
+        try write { db in
+            try db.execute(sql: "UPDATE reconcile_runs SET finished_at = ?, outcome = ?, plan_json = COALESCE(?, plan_json), error = ? WHERE id = ?",
+                           arguments: [time, outcome, planJSON, error, id])
+        }
+    }
+
+    /// Marks runs left `running` by a process that died as `interrupted`.
+    public func markInterruptedRuns() throws(RegistryError) {
+        try write { db in
+            try db.execute(sql: "UPDATE reconcile_runs SET outcome = 'interrupted' WHERE outcome = 'running'")
+        }
+    }
+
+    /// Past runs, newest first.
+    public func runs(limit: Int = 50) throws(RegistryError) -> [ReconcileRun] {
+        try read { db in try ReconcileRun.order(Column("id").desc).limit(limit).fetchAll(db) }
+    }
+
+    /// The newest run that applied or found nothing to do: the host's last converged revision.
+    public func lastAppliedRun() throws(RegistryError) -> ReconcileRun? {
+        try read { db in
+            try ReconcileRun.filter(["applied", "no-op"].contains(Column("outcome"))).order(Column("id").desc).fetchOne(db)
+        }
+    }
+
+    // MARK: Audit
+
+    /// The audit log, newest first, optionally for one plugin.
+    public func audit(plugin: String? = nil, limit: Int = 100) throws(RegistryError) -> [AuditEntry] {
+        try read { db in
+            var request = AuditEntry.order(Column("seq").desc).limit(limit)
+            if let plugin { request = request.filter(Column("plugin_id") == plugin) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    /// Appends an audit entry that concerns no single plugin (a refused plan, say).
+    public func recordEvent(_ audit: AuditDraft, plugin: String? = nil) throws(RegistryError) {
+        try write { db in try appendAudit(audit, plugin: plugin, in: db) }
+    }
+
+    /// Walks the hash chain and returns each break found (a deleted, inserted or edited row).
+    public func verifyAuditChain() throws(RegistryError) -> [String] {
+        try read { db in
+            var problems: [String] = []
+            var previous = ""
+            var expectedSeq: Int64 = 1
+            for entry in try AuditEntry.order(Column("seq")).fetchAll(db) {
+                let seq = entry.seq ?? 0
+                if seq != expectedSeq { problems.append("audit entries \(expectedSeq)…\(seq - 1) are missing") }
+                if entry.prevHash != previous { problems.append("audit entry \(seq) does not follow the one before it") }
+                if entry.hash != entry.expectedHash { problems.append("audit entry \(seq) was edited") }
+                previous = entry.hash
+                expectedSeq = seq + 1
+            }
+            return problems
+        }
+    }
+
+    private func appendAudit(_ draft: AuditDraft, plugin: String?, in db: Database) throws {
+        let previous = try String.fetchOne(db, sql: "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1") ?? ""
+        var entry = AuditEntry(seq: nil, at: now(), actor: draft.actor, pluginID: plugin, action: draft.action,
+                               detail: draft.detail, runID: draft.runID, prevHash: previous, hash: "")
+        entry.hash = entry.expectedHash
+        try entry.insert(db)
+    }
+
+    // MARK: Caches
+
+    /// Tree hashes already computed for a source identity (a git tree id), by key.
+    public func cachedTreeHashes() throws(RegistryError) -> [String: TreeHash] {
+        try read { db in
+            var result: [String: TreeHash] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT source_key, tree_hash FROM source_hash_cache") {
+                let key: String = row["source_key"]
+                if let hash = TreeHash(row["tree_hash"] as String) { result[key] = hash }
+            }
+            return result
+        }
+    }
+
+    /// Remembers tree hashes for source identities.
+    public func cacheTreeHashes(_ entries: [String: TreeHash]) throws(RegistryError) {
+        guard !entries.isEmpty else { return }
+        let time = now()
+        try write { db in
+            for (key, hash) in entries {
+                try db.execute(sql: "INSERT OR REPLACE INTO source_hash_cache (source_key, tree_hash, updated_at) VALUES (?, ?, ?)",
+                               arguments: [key, hash.value, time])
+            }
+        }
+    }
+}
+
+/// What an audit entry says, before the registry chains it.
+public struct AuditDraft: Sendable {
+    public var actor: String
+    public var action: String
+    /// A JSON object or a sentence.
+    public var detail: String
+    public var runID: Int64?
+
+    public init(actor: String, action: String, detail: String, runID: Int64?) {
+        self.actor = actor
+        self.action = action
+        self.detail = detail
+        self.runID = runID
+    }
+}
+
+/// Why the registry could not be read or written, and what to do.
+public enum RegistryError: Error, Sendable, CustomStringConvertible {
+    case open(path: String, underlying: String)
+    case query(path: String, underlying: String)
+
+    public var description: String {
+        switch self {
+        case let .open(path, underlying):
+            return "cannot open the registry at \(path): \(underlying). Check that the folder is writable and the file is a kaipm registry; restore it from a backup if it is corrupt"
+        case let .query(path, underlying):
+            return "registry \(path): \(underlying)"
+        }
+    }
+}
