@@ -26,8 +26,10 @@ public enum GitError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .notARepository(path, message):
             return "'\(path)' is not a git repository (\(message)); pass --repo or use --dir"
         case let .notOwned(path, message):
-            return "the git repository at '\(path)' is owned by another user and is refused (\(message)); "
-                + "run kaipm as its owner or mark it safe with `git config --global --add safe.directory \(path)`"
+            return "the git repository at '\(path)' is owned by another user, so libgit2 refuses to open it "
+                + "(safe.directory check; libgit2 said: \(message)); run kaipm as the repository's owner, "
+                + "or trust it with `git config --global --add safe.directory <its top-level directory>` "
+                + "(the work tree, or the bare repository itself; this libgit2 does not accept '*')"
         case let .revisionNotFound(revision, repository, message):
             return "revision '\(revision)' not found in \(repository) (\(message)); fetch first with --fetch or check the name"
         case let .notACommit(revision, repository, message):

@@ -101,7 +101,14 @@ public final class GitRepository: @unchecked Sendable, CustomStringConvertible {
             let rc = git_repository_open_ext(&repo, path, 0, nil)
             guard rc == 0, let repo else {
                 let message = lastGitErrorMessage(rc)
-                if rc == GIT_EOWNER.rawValue { throw GitError.notOwned(path: path, message: message) }
+                // libgit2 1.5.0/1.5.1 (Debian's) report a repository owned by another user as
+                // GIT_ENOTFOUND "config value 'safe.directory' was not found" instead of
+                // GIT_EOWNER (fixed upstream in 1.6, libgit2 PR #6408); recognise both.
+                if rc == GIT_EOWNER.rawValue
+                    || (rc == GIT_ENOTFOUND.rawValue && message.contains("safe.directory"))
+                {
+                    throw GitError.notOwned(path: path, message: message)
+                }
                 throw GitError.notARepository(path: path, message: message)
             }
             var odb: OpaquePointer?
