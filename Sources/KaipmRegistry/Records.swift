@@ -40,6 +40,26 @@ public struct RegisteredPlugin: Codable, Sendable, Hashable, FetchableRecord, Pe
         case rowDigest = "row_digest"
     }
 
+    public init(id: String, name: String, path: String, checksum: String, isActive: Bool, version: String, source: String,
+                state: String, revision: String, dependsOn: String, configJSON: String?, configHash: String?,
+                installedAt: Double, updatedAt: Double, rowDigest: String) {
+        self.id = id
+        self.name = name
+        self.path = path
+        self.checksum = checksum
+        self.isActive = isActive
+        self.version = version
+        self.source = source
+        self.state = state
+        self.revision = revision
+        self.dependsOn = dependsOn
+        self.configJSON = configJSON
+        self.configHash = configHash
+        self.installedAt = installedAt
+        self.updatedAt = updatedAt
+        self.rowDigest = rowDigest
+    }
+
     /// The digest the row should carry.
     public var expectedDigest: String {
         let fields: [String] = [id, name, path, checksum, isActive ? "1" : "0", version, source, state, revision, dependsOn,

@@ -1,7 +1,7 @@
 /// A configuration value: what a plugin's rendered `<id>.config.yaml` holds.
 ///
 /// Maps are kept sorted by key so that rendering, hashing and diffs are canonical.
-public indirect enum ConfigValue: Sendable, Hashable, Codable {
+public indirect enum ConfigValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int)
@@ -124,5 +124,41 @@ public indirect enum ConfigValue: Sendable, Hashable, Codable {
             }
         }
         return out + "\""
+    }
+}
+
+extension ConfigValue: Codable {
+    /// Decodes natural JSON (`{"a": [1, "x"]}`), the form configs take in the registry and in plans.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .bool(flag)
+        } else if let number = try? container.decode(Int.self) {
+            self = .int(number)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(String(number))
+        } else if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let items = try? container.decode([ConfigValue].self) {
+            self = .list(items)
+        } else {
+            self = .map(try container.decode([String: ConfigValue].self))
+        }
+    }
+
+    /// Encodes natural JSON.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case let .bool(flag): try container.encode(flag)
+        case let .int(number): try container.encode(number)
+        case let .number(text): try container.encode(Double(text) ?? 0)
+        case let .string(text): try container.encode(text)
+        case let .list(items): try container.encode(items)
+        case let .map(map): try container.encode(map)
+        }
     }
 }

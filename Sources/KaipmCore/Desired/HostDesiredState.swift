@@ -11,6 +11,13 @@ public struct HostDesiredState: Sendable {
         public var hostConfig: YAMLNode?
 
         public var id: String { desired.id }
+
+        public init(desired: DesiredPlugin, preloaded: Bool, configFile: YAMLNode?, hostConfig: YAMLNode?) {
+            self.desired = desired
+            self.preloaded = preloaded
+            self.configFile = configFile
+            self.hostConfig = hostConfig
+        }
     }
 
     public var host: HostSpec

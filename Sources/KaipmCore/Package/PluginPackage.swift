@@ -39,6 +39,8 @@ public struct PluginPackage: Sendable, Hashable {
     public var configDefaults: ConfigValue
     /// Whether `ui/settingsForm.tsx` is present.
     public var hasSettingsForm: Bool
+    /// Dotted config paths the schema marks secret (`writeOnly: true` or `x-kaipm-secret: true`).
+    public var secretPaths: Set<String>
 
     /// The hooks a plugin may declare.
     public static let knownHooks: Set<String> = ["onLoad", "onUnload", "onCommand", "onConfigChange", "onHealth"]
@@ -96,10 +98,12 @@ public struct PluginPackage: Sendable, Hashable {
         let manifest = load("manifest.yaml").flatMap { readManifest($0, files: files, pluginID: pluginID, problems: &problems) }
         var schema: [UInt8] = []
         var defaults = ConfigValue.map([:])
+        var secrets: Set<String> = []
         if let node = load("ui/config.schema.json") {
             schema = (try? tree.contents(of: path("ui/config.schema.json"))) ?? []
             if case .mapping = node.value {
                 defaults = schemaDefaults(node) ?? .map([:])
+                secrets = secretPaths(node, prefix: "")
             } else {
                 problems.append(Diagnostic("the config schema must be a JSON object", at: node.location, plugin: pluginID))
             }
@@ -111,7 +115,7 @@ public struct PluginPackage: Sendable, Hashable {
         }
         guard problems.isEmpty, let metadata, let manifest else { return .failure(DesiredStateError(problems)) }
         return .success(PluginPackage(metadata: metadata, manifest: manifest, configSchema: schema, configDefaults: defaults,
-                                      hasSettingsForm: files.contains("ui/settingsForm.tsx")))
+                                      hasSettingsForm: files.contains("ui/settingsForm.tsx"), secretPaths: secrets))
     }
 
     /// Nil when `bytes` are strict JSON, else what JSONSerialization said.
@@ -210,6 +214,24 @@ public struct PluginPackage: Sendable, Hashable {
             if let value = schemaDefaults(property.value) { map[property.key] = value }
         }
         return map.isEmpty ? nil : .map(map)
+    }
+
+    /// Dotted paths of properties marked secret, recursing into nested object schemas.
+    static func secretPaths(_ schema: YAMLNode, prefix: String) -> Set<String> {
+        guard case let .mapping(pairs) = schema.value,
+              let properties = pairs.first(where: { $0.key == "properties" }), case let .mapping(props) = properties.value.value else {
+            return []
+        }
+        var result: Set<String> = []
+        for property in props {
+            let path = prefix.isEmpty ? property.key : prefix + "." + property.key
+            if case let .mapping(fields) = property.value.value,
+               fields.contains(where: { ($0.key == "writeOnly" || $0.key == "x-kaipm-secret") && $0.value.value == .bool(true) }) {
+                result.insert(path)
+            }
+            result.formUnion(secretPaths(property.value, prefix: path))
+        }
+        return result
     }
 
     /// Problems with `grants` beyond what the manifest asked for.

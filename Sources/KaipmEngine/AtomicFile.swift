@@ -1,0 +1,48 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a file so that readers see the old or the new content, never a mix, even across a crash.
+enum AtomicFile {
+    static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(EngineError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        let temp = dir + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { throw failure("create", temp) }
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = failure("write", temp)
+                close(fd)
+                unlink(temp)
+                throw error
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else {
+            let error = failure("sync", temp)
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        close(fd)
+        guard rename(temp, path) == 0 else {
+            let error = failure("rename into place", path)
+            unlink(temp)
+            throw error
+        }
+        let dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 {
+            fsync(dirfd)
+            close(dirfd)
+        }
+    }
+
+    private static func failure(_ operation: String, _ path: String) -> EngineError {
+        EngineError.io(operation: operation, path: path, reason: String(cString: strerror(errno)))
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import KaipmCore
+import KaipmRegistry
+import KaipmStore
+
+/// Reads what the host really has: registry rows, checked against the store and config files.
+struct HostObserver {
+    let layout: HostLayout
+    let store: PluginStore
+
+    /// Observes every registered plugin. `full` rehashes every store byte instead of trusting
+    /// the stat cache.
+    func observe(_ rows: [RegisteredPlugin], full: Bool) -> ObservedState {
+        var state = ObservedState()
+        for row in rows {
+            state.plugins[row.id] = observe(row, full: full)
+        }
+        return state
+    }
+
+    func observe(_ row: RegisteredPlugin, full: Bool) -> ObservedPlugin {
+        var registryProblems: [String] = []
+        if row.rowDigest != row.expectedDigest {
+            registryProblems.append("the row was edited outside kaipm")
+        }
+        let hash = TreeHash(row.checksum)
+        var storeProblems: [String] = []
+        if let hash {
+            if row.path != store.path(for: hash) {
+                registryProblems.append("path \(row.path) is not the store entry of its checksum")
+            }
+            do {
+                let report = try store.verify(hash, full: full)
+                storeProblems = report.problems.map(\.description)
+            } catch {
+                storeProblems = ["cannot verify: \(error)"]
+            }
+        } else {
+            registryProblems.append("checksum '\(row.checksum)' is not an h1: tree hash")
+        }
+        let config = row.configJSON.flatMap { try? JSONDecoder().decode(ConfigValue.self, from: Data($0.utf8)) }
+        let dependsOn = (try? JSONDecoder().decode([String].self, from: Data(row.dependsOn.utf8))) ?? []
+        return ObservedPlugin(id: row.id, name: row.name, version: SemanticVersion(row.version), source: row.source,
+                              treeHash: hash, isActive: row.isActive, dependsOn: dependsOn, config: config,
+                              configFileHash: configFileHash(row.id), revision: row.revision,
+                              storeProblems: storeProblems, registryProblems: registryProblems)
+    }
+
+    /// SHA-256 of the rendered config file, or nil when it is missing.
+    func configFileHash(_ id: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: layout.configFile(id)) else { return nil }
+        return Hex.sha256(Array(data))
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import KaipmCore
+import KaipmRegistry
+import KaipmStore
+
+/// Performs a plan's actions through the store, the registry and the config files.
+///
+/// Each action changes the file system first (store entry, config file) and then records the
+/// result in the registry with its audit entry in one transaction. A process killed between the
+/// two leaves a state the next reconcile observes and repairs: an unreferenced store entry is
+/// collected, a config file that does not match its row is rewritten.
+struct PlanExecutor {
+    let layout: HostLayout
+    let store: PluginStore
+    let registry: Registry
+    let resolution: HostResolution
+    let resolver: PluginResolver
+    let revision: String
+    let actor: String
+    let runID: Int64
+    let limits: TreeLimits
+
+    /// One action that failed, with why.
+    struct Failure: Sendable {
+        var action: PlanAction
+        var message: String
+    }
+
+    /// Runs the actions in order. An action of a plugin that already failed, or that depends on
+    /// one that did, is skipped; everything else still converges.
+    func execute(_ plan: Plan) -> [Failure] {
+        var failures: [Failure] = []
+        var failed = Set<String>()
+        for action in plan.actions {
+            let dependencies = resolution.resolved[action.plugin]?.dependsOn ?? []
+            if failed.contains(action.plugin) || dependencies.contains(where: failed.contains) {
+                failed.insert(action.plugin)
+                continue
+            }
+            do {
+                try perform(action)
+            } catch {
+                failed.insert(action.plugin)
+                failures.append(Failure(action: action, message: "\(error)"))
+                try? registry.setCondition(plugin: action.plugin, type: "Ready", status: "False", reason: "ApplyFailed",
+                                           message: "\(action.action.rawValue) failed: \(error)")
+                try? registry.recordEvent(audit(action, detail: ["error": "\(error)"], outcome: "failed"), plugin: action.plugin)
+            }
+        }
+        return failures
+    }
+
+    private func audit(_ action: PlanAction, detail extra: [String: String] = [:], outcome: String = "ok") -> AuditDraft {
+        var detail: [String: String] = ["reason": action.reason, "revision": revision, "outcome": outcome]
+        for change in action.changes {
+            detail[change.field] = "\(change.before ?? "∅") → \(change.after ?? "∅")"
+        }
+        detail.merge(extra) { $1 }
+        return AuditDraft(actor: actor, action: action.action.rawValue, detail: PlanRenderer.compactJSON(detail), runID: runID)
+    }
+
+    private func perform(_ action: PlanAction) throws {
+        let id = action.plugin
+        switch action.action {
+        case .install, .update, .repair:
+            guard let want = resolution.resolved[id] else { throw EngineError.stalePlan(reason: "\(id) is no longer resolved") }
+            let existing = try registry.plugin(id)
+            try materialize(want, replacingTampered: action.action == .repair)
+            try FileManager.default.createDirectory(atPath: layout.data(id), withIntermediateDirectories: true)
+            let time = Date().timeIntervalSince1970
+            let row = RegisteredPlugin(
+                id: id, name: want.name, path: store.path(for: want.treeHash), checksum: want.treeHash.value,
+                isActive: existing?.isActive ?? false, version: want.version.description, source: want.source,
+                state: (existing?.isActive ?? false) ? "active" : "installed", revision: revision,
+                dependsOn: PlanRenderer.compactJSON(want.dependsOn), configJSON: existing?.configJSON,
+                configHash: existing?.configHash, installedAt: existing?.installedAt ?? time, updatedAt: time, rowDigest: "")
+            try registry.recordPlugin(row, audit: audit(action))
+            try registry.setCondition(plugin: id, type: "Installed", status: "True", reason: action.action == .repair ? "Repaired" : "Installed",
+                                      message: "\(want.version) \(want.treeHash)")
+            if let old = existing.flatMap({ TreeHash($0.checksum) }), old != want.treeHash {
+                try collect(old)
+            }
+        case .configure:
+            guard let want = resolution.resolved[id], var row = try registry.plugin(id) else {
+                throw EngineError.stalePlan(reason: "\(id) is not installed")
+            }
+            try FileManager.default.createDirectory(atPath: layout.configDir, withIntermediateDirectories: true)
+            try AtomicFile.write(want.renderedConfig, to: layout.configFile(id), mode: 0o640)
+            row.configJSON = PlanRenderer.compactJSON(want.config)
+            row.configHash = want.configHash
+            row.revision = revision
+            try registry.recordPlugin(row, audit: audit(action))
+            try registry.setCondition(plugin: id, type: "Configured", status: "True", reason: "Rendered",
+                                      message: "config \(want.configHash.prefix(12))")
+        case .activate, .deactivate:
+            guard var row = try registry.plugin(id) else { throw EngineError.stalePlan(reason: "\(id) is not installed") }
+            let active = action.action == .activate
+            row.isActive = active
+            row.state = active ? "active" : "inactive"
+            row.revision = revision
+            try registry.recordPlugin(row, audit: audit(action))
+            try registry.setCondition(plugin: id, type: "Ready", status: active ? "True" : "False",
+                                      reason: active ? "Active" : "Inactive",
+                                      message: active ? "active at \(revision.prefix(12))" : "deactivated at \(revision.prefix(12))")
+        case .remove:
+            let existing = try registry.plugin(id)
+            try registry.recordRemoved(id, audit: audit(action))
+            let config = layout.configFile(id)
+            if FileManager.default.fileExists(atPath: config) { try FileManager.default.removeItem(atPath: config) }
+            if let old = existing.flatMap({ TreeHash($0.checksum) }) { try collect(old) }
+        }
+    }
+
+    /// Makes the store hold `want`'s bytes, re-reading them from the pinned source if the entry
+    /// is missing or was tampered with.
+    private func materialize(_ want: ResolvedPlugin, replacingTampered: Bool) throws {
+        if store.contains(want.treeHash) {
+            let report = try store.verify(want.treeHash, full: replacingTampered)
+            if report.isIntact { return }
+            try store.remove(want.treeHash)
+        }
+        guard let source = resolution.sources[want.id] else { throw EngineError.stalePlan(reason: "no source for \(want.id)") }
+        let files: PluginFiles
+        switch resolver.locate(source) {
+        case let .success(found): files = found
+        case let .failure(diagnostic): throw diagnostic
+        }
+        _ = try store.install(from: files.tree, under: files.root, expected: want.treeHash, limits: limits)
+    }
+
+    /// Removes a store entry no registered plugin uses any more.
+    private func collect(_ hash: TreeHash) throws {
+        let users = try registry.plugins().filter { $0.checksum == hash.value }
+        if users.isEmpty && store.contains(hash) { try store.remove(hash) }
+    }
+}

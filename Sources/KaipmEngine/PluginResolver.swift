@@ -1,0 +1,159 @@
+import Foundation
+import KaipmCore
+import KaipmStore
+
+/// The desired state of one host resolved against plugin sources: what the planner compares.
+public struct HostResolution: Sendable, Codable {
+    public var resolved: [String: ResolvedPlugin]
+    public var blocked: [String: [Diagnostic]]
+    public var warnings: [Diagnostic]
+    /// Where each resolved plugin's bytes come from, for installs.
+    public var sources: [String: PluginSource]
+}
+
+/// Where one plugin's files are: a tree and the folder in it.
+struct PluginFiles: Sendable {
+    var tree: any FileTree
+    var root: String
+    var display: String
+}
+
+/// Resolves desired plugins to tree hashes, packages and merged configs.
+struct PluginResolver {
+    let loaded: LoadedDesired
+    let store: PluginStore
+    let limits: TreeLimits
+    /// Tree hashes already known by source identity; new ones are added for the caller to persist.
+    var hashCache: [String: TreeHash]
+    private(set) var newHashes: [String: TreeHash] = [:]
+
+    init(loaded: LoadedDesired, store: PluginStore, limits: TreeLimits, hashCache: [String: TreeHash]) {
+        self.loaded = loaded
+        self.store = store
+        self.limits = limits
+        self.hashCache = hashCache
+    }
+
+    /// Locates a source's files, or explains why it cannot.
+    func locate(_ source: PluginSource) -> Result<PluginFiles, Diagnostic> {
+        switch source {
+        case let .path(path):
+            return .success(PluginFiles(tree: loaded.sourceTree, root: path, display: path))
+        case let .dir(dir):
+            return .success(PluginFiles(tree: DirectoryTree(root: dir), root: "", display: dir))
+        case .git, .zip:
+            return .failure(Diagnostic("\(source.kind) sources are not supported by this version of kaipm yet",
+                                       hint: "use a path: source in the desired-state repository, or a pinned dir: source"))
+        }
+    }
+
+    mutating func resolve(_ host: HostDesiredState) -> HostResolution {
+        var resolution = HostResolution(resolved: [:], blocked: host.blocked, warnings: host.warnings, sources: [:])
+        for id in host.plugins.keys.sorted() {
+            guard let plugin = host.plugins[id] else { continue }
+            switch resolvePlugin(plugin) {
+            case let .success(resolved):
+                resolution.resolved[id] = resolved
+                resolution.sources[id] = plugin.desired.source
+            case let .failure(error):
+                resolution.blocked[id, default: []] += error.diagnostics
+            }
+        }
+        // A plugin whose dependency could not be resolved is blocked too.
+        var changed = true
+        while changed {
+            changed = false
+            for (id, plugin) in resolution.resolved {
+                if let missing = plugin.dependsOn.first(where: { resolution.resolved[$0] == nil }) {
+                    resolution.blocked[id, default: []].append(
+                        Diagnostic("depends on '\(missing)', which is blocked", plugin: id, hint: "fix '\(missing)' first"))
+                    resolution.resolved[id] = nil
+                    resolution.sources[id] = nil
+                    changed = true
+                }
+            }
+        }
+        return resolution
+    }
+
+    private mutating func resolvePlugin(_ plugin: HostDesiredState.Plugin) -> Result<ResolvedPlugin, DesiredStateError> {
+        let desired = plugin.desired
+        let id = desired.id
+        let entry = SourceLocation(file: desired.file)
+        func problem(_ message: String, hint: String? = nil) -> Result<ResolvedPlugin, DesiredStateError> {
+            .failure(DesiredStateError([Diagnostic(message, at: entry, plugin: id, hint: hint)]))
+        }
+        let location: PluginFiles
+        switch locate(desired.source) {
+        case let .success(found): location = found
+        case let .failure(diagnostic):
+            return .failure(DesiredStateError([Diagnostic(diagnostic.message, at: entry, plugin: id, hint: diagnostic.hint)]))
+        }
+
+        // The tree hash: the pin when there is one, else computed (cached by git tree id).
+        var treeHash = desired.checksum
+        let identity = try? location.tree.identity(of: location.root)
+        let cacheKey = identity.map { "git-tree:\($0)" }
+        var computed: TreeHash? = cacheKey.flatMap { hashCache[$0] }
+        let pinnedAndStored = treeHash.map { store.contains($0) } ?? false
+        if computed == nil && !pinnedAndStored {
+            guard location.tree.exists(location.root) else {
+                return problem("source \(desired.source) does not exist\(loaded.pinned ? " at revision \(loaded.revision.prefix(12))" : "")",
+                               hint: "commit the plugin folder, or fix the source path")
+            }
+            do {
+                computed = try TreeHasher.hash(location.tree, under: location.root, limits: limits).hash
+            } catch {
+                return problem("\(error)")
+            }
+            if let cacheKey, let computed {
+                hashCache[cacheKey] = computed
+                newHashes[cacheKey] = computed
+            }
+        }
+        if let pin = treeHash, let computed, pin != computed {
+            return problem("checksum mismatch: the entry pins \(pin) but the source \(desired.source) hashes to \(computed)",
+                           hint: "if the new content is intended, update 'checksum' in \(desired.file); otherwise restore the source")
+        }
+        if treeHash == nil { treeHash = computed }
+        guard let treeHash else { return problem("cannot determine the plugin's tree hash") }
+
+        // The package: from the store when it already holds these bytes, else from the source.
+        let package: PluginPackage
+        let packageResult: Result<PluginPackage, DesiredStateError>
+        if store.contains(treeHash) {
+            packageResult = PluginPackage.read(from: DirectoryTree(root: store.path(for: treeHash)), under: "",
+                                               display: location.display, pluginID: id)
+        } else {
+            packageResult = PluginPackage.read(from: location.tree, under: location.root, display: location.display, pluginID: id)
+        }
+        switch packageResult {
+        case let .success(found): package = found
+        case let .failure(error): return .failure(error)
+        }
+        if package.metadata.version != desired.version {
+            return problem("plugin.json has version \(package.metadata.version) but the entry asks for \(desired.version)",
+                           hint: "set 'version: \(package.metadata.version)' in \(desired.file), or point the source at version \(desired.version)")
+        }
+        let excess = package.excessGrants(desired.grants)
+        if !excess.isEmpty {
+            return problem("grants beyond what manifest.yaml requests: \(excess.joined(separator: ", "))",
+                           hint: "add them to the manifest's permissions, or remove the grants")
+        }
+        if !desired.sandbox && !plugin.preloaded {
+            return problem("'sandbox: false' is allowed only for core plugins preloaded in kos.config.yaml",
+                           hint: "remove 'sandbox: false' or add the plugin to preload")
+        }
+
+        var config = package.configDefaults
+        if let file = plugin.configFile { config = config.merged(with: ConfigValue(file)) }
+        if let host = plugin.hostConfig { config = config.merged(with: ConfigValue(host)) }
+        if case .null = config { config = .map([:]) }
+
+        return .success(ResolvedPlugin(
+            id: id, name: package.metadata.name, version: desired.version, source: desired.source.description,
+            treeHash: treeHash, active: desired.active, suspend: desired.suspend, preloaded: plugin.preloaded,
+            dependsOn: desired.dependsOn.sorted(), config: config, secretPaths: package.secretPaths, grants: desired.grants,
+            resources: desired.resources.withDefaults(loaded.state.kos.defaultResources), sandbox: desired.sandbox))
+    }
+}

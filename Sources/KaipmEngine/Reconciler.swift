@@ -1,0 +1,183 @@
+import Foundation
+import KaipmCore
+import KaipmRegistry
+import KaipmStore
+
+/// How one reconcile is run: against which root, from which desired state, for which host.
+public struct ReconcileOptions: Sendable {
+    public var root: String
+    public var source: DesiredSource
+    public var host: String
+    /// Who is acting, for the audit log (`kaipm@host`, `timer`, a user).
+    public var actor: String
+    /// Seconds to wait for another run's lock before giving up.
+    public var lockWait: Double
+    /// Rehash every store byte instead of trusting the stat cache.
+    public var fullVerify: Bool
+    public var limits: TreeLimits
+    /// The command line, written into the lock file so a refused run can say who holds it.
+    public var command: String
+
+    public init(root: String, source: DesiredSource, host: String, actor: String = "kaipm", lockWait: Double = 0,
+                fullVerify: Bool = false, limits: TreeLimits = TreeLimits(), command: String = "kaipm") {
+        self.root = root
+        self.source = source
+        self.host = host
+        self.actor = actor
+        self.lockWait = lockWait
+        self.fullVerify = fullVerify
+        self.limits = limits
+        self.command = command
+    }
+}
+
+/// The result of an apply.
+public struct ApplyReport: Sendable {
+    public var plan: Plan
+    public var runID: Int64
+    /// `applied`, `no-op` or `failed`.
+    public var outcome: String
+    public var failures: [String]
+}
+
+/// Observe, plan, act: the reconcile loop for one host.
+public struct Reconciler: Sendable {
+    public let options: ReconcileOptions
+    public let layout: HostLayout
+
+    public init(options: ReconcileOptions) {
+        self.options = options
+        self.layout = HostLayout(root: options.root)
+    }
+
+    /// Opens the registry and store, creating the host layout on first use.
+    func openHost() throws(EngineError) -> (Registry, PluginStore) {
+        do {
+            try layout.create()
+        } catch {
+            throw EngineError.io(operation: "create the host layout under", path: layout.root, reason: "\(error)")
+        }
+        do {
+            return (try Registry(path: layout.registry), PluginStore(root: layout.store))
+        } catch {
+            throw EngineError.registry("\(error)")
+        }
+    }
+
+    /// Everything a plan is computed from, kept so that apply can act on it.
+    struct Planned {
+        var plan: Plan
+        var resolution: HostResolution
+        var resolver: PluginResolver
+        var loaded: LoadedDesired
+    }
+
+    func makePlan(registry: Registry, store: PluginStore) throws(EngineError) -> Planned {
+        let loaded = try DesiredLoader.load(options.source)
+        let host: HostDesiredState
+        do {
+            host = try loaded.state.forHost(options.host)
+        } catch {
+            throw EngineError.invalidDesiredState(error)
+        }
+        let rows: [RegisteredPlugin]
+        let cache: [String: TreeHash]
+        do {
+            rows = try registry.plugins()
+            cache = try registry.cachedTreeHashes()
+        } catch {
+            throw EngineError.registry("\(error)")
+        }
+        var resolver = PluginResolver(loaded: loaded, store: store, limits: options.limits, hashCache: cache)
+        let resolution = resolver.resolve(host)
+        try? registry.cacheTreeHashes(resolver.newHashes)
+        let observed = HostObserver(layout: layout, store: store).observe(rows, full: options.fullVerify)
+        let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: observed,
+                                context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
+                                warnings: resolution.warnings)
+        return Planned(plan: plan, resolution: resolution, resolver: resolver, loaded: loaded)
+    }
+
+    /// Computes the plan without changing anything but caches.
+    public func plan() throws(EngineError) -> Plan {
+        let (registry, store) = try openHost()
+        return try makePlan(registry: registry, store: store).plan
+    }
+
+    /// Converges the host. With `saved`, applies exactly that plan or refuses when the revision
+    /// or the observed state moved since it was made.
+    public func apply(saved: Plan? = nil) throws(EngineError) -> ApplyReport {
+        let (registry, store) = try openHost()
+        let lock = try ReconcileLock(path: layout.lockFile, wait: options.lockWait, command: options.command)
+        defer { withExtendedLifetime(lock) {} }
+        do {
+            try registry.markInterruptedRuns()
+            try store.cleanTemporaries()
+        } catch {
+            throw EngineError.registry("\(error)")
+        }
+        let planned = try makePlan(registry: registry, store: store)
+        let plan = planned.plan
+        if let saved {
+            try checkSaved(saved, against: plan)
+        }
+        let runID: Int64
+        do {
+            runID = try registry.beginRun(revision: plan.revision, pinned: plan.pinned, host: plan.host, actor: options.actor)
+        } catch {
+            throw EngineError.registry("\(error)")
+        }
+        let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
+                                    resolver: planned.resolver, revision: plan.revision, actor: options.actor, runID: runID,
+                                    limits: options.limits)
+        let failures = executor.execute(plan).map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
+        syncBlockedConditions(registry: registry, resolution: planned.resolution)
+        if plan.hasChanges { collectGarbage(registry: registry, store: store) }
+        let outcome = !failures.isEmpty ? "failed" : (plan.hasChanges ? "applied" : "no-op")
+        try? registry.finishRun(runID, outcome: outcome, planJSON: plan.hasChanges || !failures.isEmpty ? PlanRenderer.compactJSON(plan) : nil,
+                                error: failures.isEmpty ? nil : failures.joined(separator: "\n"))
+        return ApplyReport(plan: plan, runID: runID, outcome: outcome, failures: failures)
+    }
+
+    /// Terraform's stale-plan rule: the same revision, the same observed state, the same actions.
+    func checkSaved(_ saved: Plan, against current: Plan) throws(EngineError) {
+        guard saved.formatVersion == Plan.currentFormatVersion else {
+            throw EngineError.stalePlan(reason: "it has format version \(saved.formatVersion), this kaipm reads \(Plan.currentFormatVersion)")
+        }
+        guard saved.host == current.host else {
+            throw EngineError.stalePlan(reason: "it was made for host '\(saved.host)', this is '\(current.host)'")
+        }
+        guard saved.revision == current.revision else {
+            throw EngineError.stalePlan(reason: "it was made at revision \(saved.revision.prefix(12)), the desired state is now at \(current.revision.prefix(12))")
+        }
+        guard saved.observedFingerprint == current.observedFingerprint else {
+            throw EngineError.stalePlan(reason: "the host's registry, store or config files changed since it was made")
+        }
+        guard saved.actions == current.actions else {
+            throw EngineError.stalePlan(reason: "the actions it lists are not what the same inputs give now")
+        }
+    }
+
+    /// Sets the Blocked condition on registered plugins the plan left alone, and clears it on the others.
+    func syncBlockedConditions(registry: Registry, resolution: HostResolution) {
+        guard let rows = try? registry.plugins(), let conditions = try? registry.conditions() else { return }
+        for row in rows {
+            let current = conditions[row.id]?.first { $0.type == "Blocked" }
+            if let problems = resolution.blocked[row.id] {
+                let message = problems.map(\.description).joined(separator: "; ")
+                if current?.message != message {
+                    try? registry.setCondition(plugin: row.id, type: "Blocked", status: "True", reason: "InvalidDesiredState", message: message)
+                }
+            } else if current != nil {
+                try? registry.clearCondition(plugin: row.id, type: "Blocked")
+            }
+        }
+    }
+
+    /// Removes store entries that no registered plugin uses (after a crash between install and record, say).
+    func collectGarbage(registry: Registry, store: PluginStore) {
+        guard let rows = try? registry.plugins() else { return }
+        let keep = Set(rows.compactMap { TreeHash($0.checksum) })
+        _ = try? store.garbageCollect(keep: keep)
+    }
+}

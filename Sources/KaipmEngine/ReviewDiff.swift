@@ -1,0 +1,95 @@
+import Foundation
+import KaipmCore
+import KaipmStore
+
+/// `kaipm diff`: what would change on each host between two revisions, from desired state alone.
+///
+/// The older revision's resolution stands in for the observed state of a host that had converged
+/// to it, so the diff is exactly the plan such a host would make. No registry, no host needed.
+public enum ReviewDiff {
+    /// One host's part of a diff: a plan, or why that host cannot be planned.
+    public struct HostDiff: Sendable, Codable {
+        public var host: String
+        public var plan: Plan?
+        public var error: String?
+    }
+
+    /// The diff for `hosts`, or for every host named in either revision when `hosts` is nil.
+    public static func diff(repo: String, path: String, from: String, to: String, hosts: [String]?,
+                            limits: TreeLimits = TreeLimits()) throws(EngineError) -> [HostDiff] {
+        let before = try DesiredLoader.load(.git(repo: repo, rev: from, path: path, fetch: false))
+        let after = try DesiredLoader.load(.git(repo: repo, rev: to, path: path, fetch: false))
+        let names = hosts ?? Array(Set(before.state.hosts.keys).union(after.state.hosts.keys)
+            .union(before.state.invalidHosts.keys).union(after.state.invalidHosts.keys)).sorted()
+        let scratch = PluginStore(root: "/nonexistent/kaipm-diff-store")
+        var beforeResolver = PluginResolver(loaded: before, store: scratch, limits: limits, hashCache: [:])
+        var afterResolver = PluginResolver(loaded: after, store: scratch, limits: limits, hashCache: [:])
+        var result: [HostDiff] = []
+        for name in names {
+            let target: HostDesiredState
+            do {
+                target = try after.state.forHost(name)
+            } catch {
+                result.append(HostDiff(host: name, plan: nil, error: error.description))
+                continue
+            }
+            var observed = ObservedState()
+            if let base = try? before.state.forHost(name) {
+                let resolution = beforeResolver.resolve(base)
+                for (id, plugin) in resolution.resolved {
+                    observed.plugins[id] = ObservedPlugin(simulating: plugin, revision: before.revision)
+                }
+            }
+            let resolution = afterResolver.resolve(target)
+            let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: observed,
+                                    context: Planner.Context(host: name, revision: after.revision, pinned: true),
+                                    warnings: resolution.warnings)
+            result.append(HostDiff(host: name, plan: plan, error: nil))
+        }
+        return result
+    }
+}
+
+/// `kaipm validate`: every problem of a desired-state tree, without a host.
+public enum DesiredValidator {
+    /// What validation found.
+    public struct Report: Sendable, Codable {
+        public var revision: String
+        public var errors: [String]
+        public var warnings: [String]
+        public var plugins: Int
+        public var hosts: Int
+    }
+
+    /// Parses the tree, then resolves every plugin (packages, hashes, pins, grants) once with no
+    /// host overrides and once for each host file, so that every entry and override is checked.
+    public static func validate(_ source: DesiredSource, limits: TreeLimits = TreeLimits()) throws(EngineError) -> Report {
+        let loaded = try DesiredLoader.load(source)
+        var errors = Set(loaded.state.allDiagnostics.map(\.description))
+        var warnings = Set(loaded.state.warnings.map(\.description))
+        var resolver = PluginResolver(loaded: loaded, store: PluginStore(root: "/nonexistent/kaipm-validate-store"),
+                                      limits: limits, hashCache: [:])
+        var everything = loaded.state
+        everything.hosts = [:]
+        if var host = try? everything.forHost("(any host)") {
+            // Select every plugin, whatever its selector says.
+            for (id, plugin) in loaded.state.plugins where host.plugins[id] == nil && host.blocked[id] == nil {
+                host.plugins[id] = HostDesiredState.Plugin(desired: plugin, preloaded: loaded.state.kos.preload.contains(id),
+                                                           configFile: loaded.state.configs[id], hostConfig: nil)
+            }
+            for problems in resolver.resolve(host).blocked.values { errors.formUnion(problems.map(\.description)) }
+        }
+        for name in loaded.state.hosts.keys.sorted() {
+            guard let host = try? loaded.state.forHost(name) else { continue }
+            let resolution = resolver.resolve(host)
+            for problem in resolution.blocked.values.joined() where !errors.contains(problem.description) {
+                errors.insert("host \(name): \(problem)")
+            }
+            warnings.formUnion(resolution.warnings.map(\.description))
+        }
+        // Dependency problems on the "any host" pass are artefacts of ignoring selectors.
+        errors = errors.filter { !$0.contains("not desired on host '(any host)'") }
+        return Report(revision: loaded.revision, errors: errors.sorted(), warnings: warnings.sorted(),
+                      plugins: loaded.state.plugins.count + loaded.state.invalid.count, hosts: loaded.state.hosts.count)
+    }
+}

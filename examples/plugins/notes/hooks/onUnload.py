@@ -1,0 +1,2 @@
+def on_unload(ctx):
+    ctx.log("notes: closing")
