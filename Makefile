@@ -1,0 +1,60 @@
+# kaipm: the kAI Plugin Manager. `make demo` and `make test` work on a fresh Debian machine as root:
+# they install the system packages they need first.
+
+SWIFT       ?= swift
+ROOT        ?= $(CURDIR)/.kaipm/root
+HOST        ?= demo
+KAIPM_DEBUG := .build/debug/kaipm
+APT_PACKAGES := libgit2-dev libsqlite3-dev bubblewrap libseccomp-dev pkg-config git python3 coreutils
+
+.PHONY: deps build release demo test bench clean
+
+## deps: install the Debian packages kaipm builds and runs with (only those missing).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build --product kaipm
+
+release: deps
+	$(SWIFT) build -c release --product kaipm
+
+## demo: reconcile the shipped desired-state/ into ./.kaipm/root twice (the second run is a no-op).
+# The desired state is read from git at HEAD; outside a git checkout (a tarball) a scratch
+# repository is made so that the demo still reads committed objects, never a work tree.
+demo: build
+	@set -e; repo=$(CURDIR); \
+	if ! git -C $(CURDIR) rev-parse --verify -q HEAD >/dev/null 2>&1; then \
+	  repo=$(CURDIR)/.kaipm/demo-repo; rm -rf $$repo; mkdir -p $$repo; \
+	  cp -r desired-state examples $$repo/; \
+	  git -C $$repo init -q && git -C $$repo add -A && \
+	  git -C $$repo -c user.name=kaipm -c user.email=kaipm@localhost commit -qm "demo desired state"; \
+	fi; \
+	echo "== kaipm plan (host $(HOST), root $(ROOT))"; \
+	$(KAIPM_DEBUG) plan --repo $$repo --root $(ROOT) --host $(HOST) --no-color; \
+	echo; echo "== kaipm apply"; \
+	$(KAIPM_DEBUG) apply --repo $$repo --root $(ROOT) --host $(HOST) --no-color; \
+	echo; echo "== kaipm apply (again: nothing to do)"; \
+	$(KAIPM_DEBUG) apply --repo $$repo --root $(ROOT) --host $(HOST) --no-color; \
+	echo; echo "== kaipm status"; \
+	$(KAIPM_DEBUG) status --root $(ROOT)
+
+## test: every test, on real git repositories, SQLite files and (later) sandboxes.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## bench: the benchmark of Benchmarks/README, on the release build.
+bench: deps
+	$(SWIFT) build -c release --product kaipm --product kaipm-bench
+	.build/release/kaipm-bench $(BENCH_ARGS)
+
+clean:
+	rm -rf .build .kaipm
