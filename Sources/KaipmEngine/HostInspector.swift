@@ -85,7 +85,7 @@ public struct HostInspector: Sendable {
     /// Checks every registered plugin's store entry, row and config file, and the audit chain.
     public func verify(full: Bool) throws(EngineError) -> VerifyReport {
         let registry = try open()
-        let store = PluginStore(root: layout.store)
+        let store = PluginStore(directory: layout.store)
         let observer = HostObserver(layout: layout, store: store)
         var problems: [String] = []
         let rows: [RegisteredPlugin]

@@ -29,6 +29,9 @@ struct PlanExecutor {
     /// Runs the actions in order. An action of a plugin that already failed, or that depends on
     /// one that did, is skipped; everything else still converges.
     func execute(_ plan: Plan) -> [Failure] {
+        // A test seam, not a feature: the crash-safety tests slow actions down to kill a real
+        // `kaipm apply` in the middle of a plan (SIGKILL), then check the next run repairs all.
+        let pause = ProcessInfo.processInfo.environment["KAIPM_TEST_ACTION_DELAY_MS"].flatMap(UInt32.init) ?? 0
         var failures: [Failure] = []
         var failed = Set<String>()
         for action in plan.actions {
@@ -39,6 +42,7 @@ struct PlanExecutor {
             }
             do {
                 try perform(action)
+                if pause > 0 { usleep(pause * 1000) }
             } catch {
                 failed.insert(action.plugin)
                 failures.append(Failure(action: action, message: "\(error)"))

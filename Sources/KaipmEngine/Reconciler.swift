@@ -58,7 +58,7 @@ public struct Reconciler: Sendable {
             throw EngineError.io(operation: "create the host layout under", path: layout.root, reason: "\(error)")
         }
         do {
-            return (try Registry(path: layout.registry), PluginStore(root: layout.store))
+            return (try Registry(path: layout.registry), PluginStore(directory: layout.store))
         } catch {
             throw EngineError.registry("\(error)")
         }

@@ -21,7 +21,7 @@ public enum ReviewDiff {
         let after = try DesiredLoader.load(.git(repo: repo, rev: to, path: path, fetch: false))
         let names = hosts ?? Array(Set(before.state.hosts.keys).union(after.state.hosts.keys)
             .union(before.state.invalidHosts.keys).union(after.state.invalidHosts.keys)).sorted()
-        let scratch = PluginStore(root: "/nonexistent/kaipm-diff-store")
+        let scratch = PluginStore(directory: "/nonexistent/kaipm-diff-store")
         var beforeResolver = PluginResolver(loaded: before, store: scratch, limits: limits, hashCache: [:])
         var afterResolver = PluginResolver(loaded: after, store: scratch, limits: limits, hashCache: [:])
         var result: [HostDiff] = []
@@ -67,7 +67,7 @@ public enum DesiredValidator {
         let loaded = try DesiredLoader.load(source)
         var errors = Set(loaded.state.allDiagnostics.map(\.description))
         var warnings = Set(loaded.state.warnings.map(\.description))
-        var resolver = PluginResolver(loaded: loaded, store: PluginStore(root: "/nonexistent/kaipm-validate-store"),
+        var resolver = PluginResolver(loaded: loaded, store: PluginStore(directory: "/nonexistent/kaipm-validate-store"),
                                       limits: limits, hashCache: [:])
         var everything = loaded.state
         everything.hosts = [:]
