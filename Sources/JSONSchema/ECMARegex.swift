@@ -4,6 +4,8 @@ struct ECMARegex: @unchecked Sendable {
     let source: String
     /// The translated, compiled expression (immutable after creation; `Regex` is a value type).
     let regex: Regex<AnyRegexOutput>
+    /// The fast matcher, when the pattern is within its subset.
+    let fast: FastRegex?
 
     /// ECMA-262 `\s`: WhiteSpace and LineTerminator code points, as class ranges.
     static let whitespaceRanges =
@@ -15,6 +17,7 @@ struct ECMARegex: @unchecked Sendable {
     /// Translates and compiles `source`; throws `SyntaxError` when it is not a valid ECMA-262 pattern.
     init(_ source: String) throws {
         self.source = source
+        fast = FastRegex(source)
         let translated = try ECMARegex.translate(source)
         do {
             regex = try Regex(translated)
@@ -29,7 +32,8 @@ struct ECMARegex: @unchecked Sendable {
 
     /// Whether the pattern matches somewhere in `string` (patterns are not implicitly anchored).
     func matches(_ string: String) -> Bool {
-        ((try? regex.firstMatch(in: string)) ?? nil) != nil
+        if let fast, let result = fast.matches(string) { return result }
+        return ((try? regex.firstMatch(in: string)) ?? nil) != nil
     }
 
     /// Rewrites ECMA-262 syntax into the Swift regex dialect, rejecting what ECMA-262 forbids.

@@ -4,14 +4,19 @@ import Foundation
 enum HostnameFormat {
     /// An ASCII host name whose `xn--` labels are valid A-labels.
     @Sendable static func isHostname(_ s: String) -> Bool {
+        if let plain = plainHostname(s) { return plain }
         guard !s.isEmpty, s.utf8.count <= 253, s.utf8.allSatisfy({ $0 < 0x80 }) else { return false }
         let labels = s.split(separator: ".", omittingEmptySubsequences: false)
         var unicodeLabels: [[Unicode.Scalar]] = []
+        var hasALabel = false
         for label in labels {
-            guard let u = checkASCIILabel(Array(label.utf8)) else { return false }
+            let bytes = Array(label.utf8)
+            guard let u = checkASCIILabel(bytes) else { return false }
+            if bytes.count >= 4, bytes[2] == UInt8(ascii: "-"), bytes[3] == UInt8(ascii: "-") { hasALabel = true }
             unicodeLabels.append(u)
         }
-        return IDNA.bidiOK(unicodeLabels)
+        // Plain LDH labels are left-to-right, so the Bidi rule only matters when some label is an A-label.
+        return !hasALabel || IDNA.bidiOK(unicodeLabels)
     }
 
     /// A host name whose labels are ASCII labels or valid U-labels, separated by any IDNA dot.
@@ -41,6 +46,29 @@ enum HostnameFormat {
             }
         }
         return total <= 253 && IDNA.bidiOK(decoded)
+    }
+
+    /// Allocation-free check for names without `xn--`-style labels; nil when the full check is needed.
+    static func plainHostname(_ s: String) -> Bool? {
+        var length = 0, labelLength = 0
+        var previous: UInt8 = UInt8(ascii: ".")
+        for b in s.utf8 {
+            length += 1
+            if b == UInt8(ascii: ".") {
+                guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
+                labelLength = 0
+            } else {
+                guard Formats.isAlpha(b) || Formats.isDigit(b) || b == UInt8(ascii: "-") else { return false }
+                if b == UInt8(ascii: "-") {
+                    if labelLength == 0 { return false }
+                    if labelLength == 3 && previous == UInt8(ascii: "-") { return nil }
+                }
+                labelLength += 1
+                if labelLength > 63 { return false }
+            }
+            previous = b
+        }
+        return length > 0 && length <= 253 && labelLength > 0 && previous != UInt8(ascii: "-")
     }
 
     /// Checks an LDH label (decoding `xn--` labels); returns its Unicode form.
