@@ -313,8 +313,9 @@ public struct PluginStore: Sendable {
                 if item.stat.permissions != record.stat.permissions {
                     problems.append(Self.modeProblem(item.path, from: record.stat.permissions, to: item.stat.permissions))
                 }
+            } else if index != nil {
+                indexDifferences.append(Self.addedProblem(item))
             } else {
-                if index != nil { indexDifferences.append(Self.addedProblem(item)) }
                 if item.stat.permissions != 0o444, item.stat.permissions != 0o555 {
                     problems.append(Self.modeProblem(item.path, from: item.stat.isExecutable ? 0o555 : 0o444, to: item.stat.permissions))
                 }
@@ -326,7 +327,8 @@ public struct PluginStore: Sendable {
         let hasUnreadable = problems.contains { $0.kind == .unreadable }
         let actual = TreeHash(files: fresh.map { ($0.path, $0.sha256) })
         if actual != hash, !hasUnreadable {
-            if indexDifferences.isEmpty {
+            // A file turned into a symlink or the like already explains a different hash.
+            if indexDifferences.isEmpty, !problems.contains(where: { $0.kind == .typeChanged }) {
                 problems.append(IntegrityProblem(path: "", kind: .hashMismatch,
                     description: "the entry's content hashes to \(actual), not \(hash)"))
             }
