@@ -121,7 +121,7 @@ struct PluginResolver {
         // The package: from the store when it already holds these bytes, else from the source.
         let package: PluginPackage
         let packageResult: Result<PluginPackage, DesiredStateError>
-        if store.contains(treeHash) {
+        if store.contains(treeHash), (try? store.verify(treeHash, full: false))?.isIntact == true {
             packageResult = PluginPackage.read(from: DirectoryTree(root: store.path(for: treeHash)), under: "",
                                                display: location.display, pluginID: id)
         } else {
