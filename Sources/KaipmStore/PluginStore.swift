@@ -50,7 +50,8 @@ public struct PluginStore: Sendable {
     }
 
     /// The entry for `hash` with its file list, or nil when it is not in the store.
-    /// The list comes from the index; without one, the entry is re-hashed (and the index rewritten).
+    /// The list comes from the index; without one, the entry is re-hashed (and the index rewritten
+    /// when intact). No integrity verdict: call `verify(_:full:)` for that.
     public func entry(_ hash: TreeHash) throws -> StoreEntry? {
         let path = path(for: hash)
         guard let st = try io({ try Posix.lstatIfExists(path) }), st.isDirectory else { return nil }
