@@ -2,11 +2,17 @@ import Foundation
 
 /// A JSON document: null, booleans, exact numbers, strings, arrays and key-ordered objects.
 public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
+    /// JSON `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, kept exactly.
     case number(JSONNumber)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object, keeping key order.
     case object(JSONObject)
 
     /// Creates a number value from an `Int`.
