@@ -61,11 +61,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The benchmark of `make bench`: generates repositories and times the real binary.
+        .executableTarget(name: "kaipm-bench", path: "Sources/kaipm-bench"),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"]),
         .testTarget(name: "KaipmCoreTests", dependencies: ["KaipmCore"]),
         .testTarget(name: "KaipmGitTests", dependencies: ["KaipmGit"]),
         .testTarget(name: "KaipmStoreTests", dependencies: ["KaipmStore"]),
-        .testTarget(name: "KaipmRegistryTests", dependencies: ["KaipmRegistry"]),
+        .testTarget(
+            name: "KaipmRegistryTests",
+            dependencies: ["KaipmRegistry", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "KaipmEngineTests", dependencies: ["KaipmEngine"]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,7 +4,7 @@ import Crypto
 ///
 /// The hash is SHA-256 over the lines `<sha256-hex-of-file>  <path>\n` of every file, sorted by
 /// path, base64-encoded with the `h1:` prefix. Anyone can recompute it with coreutils:
-/// `find . -type f | LC_ALL=C sort | sed 's|^\./||' | xargs sha256sum | sha256sum | xxd -r -p | base64`
+/// `find . -type f | LC_ALL=C sort | sed 's|^\./||' | xargs -r -d '\n' sha256sum -- | sha256sum | head -c 64 | tr a-f A-F | basenc --base16 -d | base64`
 /// (see the README), which is why it was chosen over a bespoke format.
 public struct TreeHash: Sendable, Hashable, Codable, CustomStringConvertible, Comparable {
     /// The full `h1:<base64>` text.

@@ -26,9 +26,39 @@ public struct LoadedDesired: Sendable {
     public var fetched: FetchResult?
 }
 
+/// A desired-state revision located but not yet parsed: enough to know its identity.
+public struct DesiredSnapshot: Sendable {
+    public var desiredTree: any FileTree
+    /// How desired-state paths are shown in messages (`desired-state/`).
+    public var prefix: String
+    public var revision: String
+    public var pinned: Bool
+    public var sourceTree: any FileTree
+    public var identity: String?
+    public var fetched: FetchResult?
+
+    /// Parses the desired state.
+    public func parse() throws(EngineError) -> LoadedDesired {
+        let state: DesiredState
+        do {
+            state = try DesiredState.load(from: desiredTree, prefix: prefix)
+        } catch {
+            throw EngineError.invalidDesiredState(error)
+        }
+        return LoadedDesired(state: state, revision: revision, pinned: pinned, sourceTree: sourceTree,
+                             identity: identity, fetched: fetched)
+    }
+}
+
 /// Reads desired state from git (libgit2) or a folder.
 public enum DesiredLoader {
+    /// Locates and parses.
     public static func load(_ source: DesiredSource) throws(EngineError) -> LoadedDesired {
+        try locate(source).parse()
+    }
+
+    /// Resolves the revision (fetching first when asked) without parsing anything.
+    public static func locate(_ source: DesiredSource) throws(EngineError) -> DesiredSnapshot {
         switch source {
         case let .git(repoPath, rev, path, fetch):
             do {
@@ -38,11 +68,9 @@ public enum DesiredLoader {
                 let root = try repo.tree(at: commit, path: "")
                 let cleaned = path.split(separator: "/").joined(separator: "/")
                 let desiredTree = try repo.tree(at: commit, path: cleaned)
-                let state = try parse(desiredTree, prefix: cleaned.isEmpty ? "" : cleaned + "/")
-                return LoadedDesired(state: state, revision: commit.id, pinned: true, sourceTree: root,
-                                     identity: "git:\(commit.treeID):\(cleaned)", fetched: fetched)
-            } catch let error as EngineError {
-                throw error
+                return DesiredSnapshot(desiredTree: desiredTree, prefix: cleaned.isEmpty ? "" : cleaned + "/",
+                                       revision: commit.id, pinned: true, sourceTree: root,
+                                       identity: "git:\(commit.treeID):\(cleaned)", fetched: fetched)
             } catch {
                 throw EngineError.git("\(error)")
             }
@@ -58,17 +86,9 @@ public enum DesiredLoader {
             } catch {
                 throw EngineError.io(operation: "read the desired-state folder", path: path, reason: "\(error)")
             }
-            let state = try parse(tree, prefix: path.hasSuffix("/") ? path : path + "/")
-            return LoadedDesired(state: state, revision: "unpinned:\(digest.prefix(16))", pinned: false,
-                                 sourceTree: DirectoryTree(root: sourceRoot), identity: nil, fetched: nil)
-        }
-    }
-
-    private static func parse(_ tree: some FileTree, prefix: String) throws(EngineError) -> DesiredState {
-        do {
-            return try DesiredState.load(from: tree, prefix: prefix)
-        } catch {
-            throw EngineError.invalidDesiredState(error)
+            return DesiredSnapshot(desiredTree: tree, prefix: path.hasSuffix("/") ? path : path + "/",
+                                   revision: "unpinned:\(digest.prefix(16))", pinned: false,
+                                   sourceTree: DirectoryTree(root: sourceRoot), identity: nil, fetched: nil)
         }
     }
 }

@@ -23,15 +23,20 @@ struct PluginResolver {
     let loaded: LoadedDesired
     let store: PluginStore
     let limits: TreeLimits
+    /// Store entries the observer found intact: their packages are read from the store, and a
+    /// pinned plugin whose entry is here needs no hashing at all.
+    let intactEntries: Set<TreeHash>
     /// Tree hashes already known by source identity; new ones are added for the caller to persist.
     var hashCache: [String: TreeHash]
     private(set) var newHashes: [String: TreeHash] = [:]
 
-    init(loaded: LoadedDesired, store: PluginStore, limits: TreeLimits, hashCache: [String: TreeHash]) {
+    init(loaded: LoadedDesired, store: PluginStore, limits: TreeLimits, hashCache: [String: TreeHash],
+         intactEntries: Set<TreeHash> = []) {
         self.loaded = loaded
         self.store = store
         self.limits = limits
         self.hashCache = hashCache
+        self.intactEntries = intactEntries
     }
 
     /// Locates a source's files, or explains why it cannot.
@@ -95,7 +100,7 @@ struct PluginResolver {
         let identity = try? location.tree.identity(of: location.root)
         let cacheKey = identity.map { "git-tree:\($0)" }
         var computed: TreeHash? = cacheKey.flatMap { hashCache[$0] }
-        let pinnedAndStored = treeHash.map { store.contains($0) } ?? false
+        let pinnedAndStored = treeHash.map { intactEntries.contains($0) } ?? false
         if computed == nil && !pinnedAndStored {
             guard location.tree.exists(location.root) else {
                 return problem("source \(desired.source) does not exist\(loaded.pinned ? " at revision \(loaded.revision.prefix(12))" : "")",
@@ -121,7 +126,7 @@ struct PluginResolver {
         // The package: from the store when it already holds these bytes, else from the source.
         let package: PluginPackage
         let packageResult: Result<PluginPackage, DesiredStateError>
-        if store.contains(treeHash), (try? store.verify(treeHash, full: false))?.isIntact == true {
+        if intactEntries.contains(treeHash) {
             packageResult = PluginPackage.read(from: DirectoryTree(root: store.path(for: treeHash)), under: "",
                                                display: location.display, pluginID: id)
         } else {

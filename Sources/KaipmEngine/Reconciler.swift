@@ -68,34 +68,54 @@ public struct Reconciler: Sendable {
     struct Planned {
         var plan: Plan
         var resolution: HostResolution
-        var resolver: PluginResolver
-        var loaded: LoadedDesired
+        var resolver: PluginResolver?
+        /// The key of the converged-state record this plan may write or did match.
+        var desiredKey: String?
     }
 
+    /// Bump when a change of kaipm changes how a revision resolves, so that recorded
+    /// converged states of older versions are not trusted.
+    static let resolutionVersion = "kaipm-resolution-1"
+
     func makePlan(registry: Registry, store: PluginStore) throws(EngineError) -> Planned {
-        let loaded = try DesiredLoader.load(options.source)
+        let snapshot = try DesiredLoader.locate(options.source)
+        let rows: [RegisteredPlugin]
+        do {
+            rows = try registry.plugins()
+        } catch {
+            throw EngineError.registry("\(error)")
+        }
+        let observed = HostObserver(layout: layout, store: store).observe(rows, full: options.fullVerify)
+        let desiredKey = snapshot.identity.map { "\(Self.resolutionVersion)|\($0)|\(options.host)" }
+
+        // The no-op fast path: the same revision and the same observed state as the last time the
+        // host converged mean the same (empty) plan, so nothing needs parsing or hashing.
+        if let desiredKey, let converged = try? registry.convergedState(host: options.host),
+           converged.desiredKey == desiredKey, converged.fingerprint == observed.fingerprint,
+           var plan = try? JSONDecoder().decode(Plan.self, from: Data(converged.planJSON.utf8)), plan.actions.isEmpty {
+            plan.revision = snapshot.revision
+            plan.observedFingerprint = observed.fingerprint
+            return Planned(plan: plan, resolution: HostResolution(resolved: [:], blocked: [:], warnings: [], sources: [:]),
+                           resolver: nil, desiredKey: desiredKey)
+        }
+
+        let loaded = try snapshot.parse()
         let host: HostDesiredState
         do {
             host = try loaded.state.forHost(options.host)
         } catch {
             throw EngineError.invalidDesiredState(error)
         }
-        let rows: [RegisteredPlugin]
-        let cache: [String: TreeHash]
-        do {
-            rows = try registry.plugins()
-            cache = try registry.cachedTreeHashes()
-        } catch {
-            throw EngineError.registry("\(error)")
-        }
-        var resolver = PluginResolver(loaded: loaded, store: store, limits: options.limits, hashCache: cache)
+        let cache = (try? registry.cachedTreeHashes()) ?? [:]
+        let intact = Set(observed.plugins.values.filter { $0.storeProblems.isEmpty }.compactMap(\.treeHash))
+        var resolver = PluginResolver(loaded: loaded, store: store, limits: options.limits, hashCache: cache,
+                                      intactEntries: intact)
         let resolution = resolver.resolve(host)
         try? registry.cacheTreeHashes(resolver.newHashes)
-        let observed = HostObserver(layout: layout, store: store).observe(rows, full: options.fullVerify)
         let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: observed,
                                 context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
                                 warnings: resolution.warnings)
-        return Planned(plan: plan, resolution: resolution, resolver: resolver, loaded: loaded)
+        return Planned(plan: plan, resolution: resolution, resolver: resolver, desiredKey: desiredKey)
     }
 
     /// Computes the plan without changing anything but caches.
@@ -127,16 +147,35 @@ public struct Reconciler: Sendable {
         } catch {
             throw EngineError.registry("\(error)")
         }
-        let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
-                                    resolver: planned.resolver, revision: plan.revision, actor: options.actor, runID: runID,
-                                    limits: options.limits)
-        let failures = executor.execute(plan).map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
-        syncBlockedConditions(registry: registry, resolution: planned.resolution)
-        if plan.hasChanges { collectGarbage(registry: registry, store: store) }
+        var failures: [String] = []
+        if let resolver = planned.resolver {
+            let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
+                                        resolver: resolver, revision: plan.revision, actor: options.actor, runID: runID,
+                                        limits: options.limits)
+            failures = executor.execute(plan).map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
+            syncBlockedConditions(registry: registry, resolution: planned.resolution)
+            if plan.hasChanges { collectGarbage(registry: registry, store: store) }
+            recordConvergence(planned, failed: !failures.isEmpty, registry: registry, store: store)
+        }
         let outcome = !failures.isEmpty ? "failed" : (plan.hasChanges ? "applied" : "no-op")
         try? registry.finishRun(runID, outcome: outcome, planJSON: plan.hasChanges || !failures.isEmpty ? PlanRenderer.compactJSON(plan) : nil,
                                 error: failures.isEmpty ? nil : failures.joined(separator: "\n"))
         return ApplyReport(plan: plan, runID: runID, outcome: outcome, failures: failures)
+    }
+
+    /// Remembers what the host converged to, for the no-op fast path; forgets it after a failure.
+    func recordConvergence(_ planned: Planned, failed: Bool, registry: Registry, store: PluginStore) {
+        guard let key = planned.desiredKey, !failed else {
+            try? registry.clearConverged(host: options.host)
+            return
+        }
+        guard let rows = try? registry.plugins() else { return }
+        let observed = HostObserver(layout: layout, store: store).observe(rows, full: false)
+        var converged = planned.plan
+        converged.actions = []
+        converged.observedFingerprint = observed.fingerprint
+        try? registry.recordConverged(host: options.host, desiredKey: key, fingerprint: observed.fingerprint,
+                                      planJSON: PlanRenderer.compactJSON(converged))
     }
 
     /// Terraform's stale-plan rule: the same revision, the same observed state, the same actions.

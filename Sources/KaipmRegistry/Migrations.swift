@@ -73,6 +73,15 @@ enum Migrations {
                 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
                 """)
             // Caches that make a no-op reconcile cheap. Losing them costs time, never correctness.
+            // What the host converged to last: when neither the desired revision nor the observed
+            // state moved since, the plan is known to be empty without parsing anything.
+            try db.create(table: "converged_state") { t in
+                t.column("host", .text).primaryKey()
+                t.column("desired_key", .text).notNull()
+                t.column("observed_fingerprint", .text).notNull()
+                t.column("plan_json", .text).notNull()
+                t.column("recorded_at", .double).notNull()
+            }
             try db.create(table: "source_hash_cache") { t in
                 t.column("source_key", .text).primaryKey()
                 t.column("tree_hash", .text).notNull()

@@ -206,6 +206,29 @@ public struct Registry: Sendable {
 
     // MARK: Caches
 
+    /// The last converged state recorded for `host`: its desired key, observed fingerprint and plan.
+    public func convergedState(host: String) throws(RegistryError) -> (desiredKey: String, fingerprint: String, planJSON: String)? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT desired_key, observed_fingerprint, plan_json FROM converged_state WHERE host = ?",
+                                             arguments: [host]) else { return nil }
+            return (row["desired_key"], row["observed_fingerprint"], row["plan_json"])
+        }
+    }
+
+    /// Records that `host` converged to `desiredKey` with the observed state `fingerprint`.
+    public func recordConverged(host: String, desiredKey: String, fingerprint: String, planJSON: String) throws(RegistryError) {
+        let time = now()
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO converged_state (host, desired_key, observed_fingerprint, plan_json, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [host, desiredKey, fingerprint, planJSON, time])
+        }
+    }
+
+    /// Forgets the converged state of `host` (after a failed apply, say).
+    public func clearConverged(host: String) throws(RegistryError) {
+        try write { db in try db.execute(sql: "DELETE FROM converged_state WHERE host = ?", arguments: [host]) }
+    }
+
     /// Tree hashes already computed for a source identity (a git tree id), by key.
     public func cachedTreeHashes() throws(RegistryError) -> [String: TreeHash] {
         try read { db in

@@ -71,8 +71,13 @@ public enum YAMLDocument {
         }
         let root: Node?
         do {
-            let parser = try Parser(yaml: text, resolver: .basic)
+            // An explicit encoding: the default one reads the process environment on every call.
+            let parser = try Parser(yaml: text, resolver: .basic, encoding: .utf8)
             root = try parser.singleRoot()
+        } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
+            let key = duplicates.sorted().first ?? "?"
+            throw Diagnostic("duplicate key '\(key)'", at: secondOccurrence(of: key, in: text, file: file) ?? location(context.mark, file),
+                             hint: "a key may appear once in a mapping; remove one")
         } catch let error as YamlError {
             throw diagnostic(for: error, file: file)
         } catch {
@@ -96,6 +101,19 @@ public enum YAMLDocument {
         default:
             return Diagnostic("invalid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
         }
+    }
+
+    /// Where `key:` appears the second time, for a duplicate-key message (libyaml reports the mapping).
+    private static func secondOccurrence(of key: String, in text: String, file: String) -> SourceLocation? {
+        var seen = 0
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop(while: { $0 == " " || $0 == "-" })
+            if trimmed.hasPrefix(key + ":") || trimmed.hasPrefix("\"\(key)\":") {
+                seen += 1
+                if seen == 2 { return SourceLocation(file: file, line: index + 1, column: line.count - trimmed.count + 1) }
+            }
+        }
+        return nil
     }
 
     private static func location(_ mark: Mark?, _ file: String) -> SourceLocation {

@@ -1,0 +1,116 @@
+import Foundation
+
+// kaipm's benchmark: times the real `kaipm` binary (release build) on generated repositories.
+// Usage: kaipm-bench [--plugins N[,N...]] [--runs R] [--kaipm PATH] [--work DIR]
+
+var sizes = [100, 1_000]
+var runs = 5
+var work = FileManager.default.temporaryDirectory.appendingPathComponent("kaipm-bench").path
+var kaipm = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kaipm").path
+var arguments = CommandLine.arguments.dropFirst()
+while let flag = arguments.popFirst() {
+    switch flag {
+    case "--plugins": sizes = (arguments.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
+    case "--runs": runs = Int(arguments.popFirst() ?? "") ?? runs
+    case "--kaipm": kaipm = arguments.popFirst() ?? kaipm
+    case "--work": work = arguments.popFirst() ?? work
+    default:
+        FileHandle.standardError.write(Data("usage: kaipm-bench [--plugins 100,1000,10000] [--runs 5] [--kaipm PATH] [--work DIR]\n".utf8))
+        exit(2)
+    }
+}
+
+/// Runs a command and returns its wall time in milliseconds; fails loudly on a non-zero exit.
+func timed(_ executable: String, _ args: [String], allowExit: Set<Int32> = [0]) throws -> Double {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = args
+    process.standardOutput = FileHandle.nullDevice
+    let errors = Pipe()
+    process.standardError = errors
+    let start = DispatchTime.now().uptimeNanoseconds
+    try process.run()
+    let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+    guard allowExit.contains(process.terminationStatus) else {
+        throw BenchError("\(executable) \(args.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: stderr, as: UTF8.self))")
+    }
+    return elapsed
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
+
+func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+
+struct Row {
+    var plugins: Int
+    var firstApply: Double
+    var noop: Double
+    var oneChange: Double
+    var verifyFull: Double
+    var sha256sum: Double
+    var storeBytes: Int
+}
+
+var rows: [Row] = []
+do {
+    guard FileManager.default.isExecutableFile(atPath: kaipm) else { throw BenchError("no kaipm binary at \(kaipm); build it first") }
+    for size in sizes {
+        let repoPath = "\(work)/repo-\(size)"
+        let root = "\(work)/root-\(size)"
+        FileHandle.standardError.write(Data("generating \(size) plugins in \(repoPath)…\n".utf8))
+        let repo = BenchRepo(path: repoPath, plugins: size)
+        try repo.generate()
+        try? FileManager.default.removeItem(atPath: root)
+        let base = ["--repo", repoPath, "--root", root, "--host", "bench"]
+        let first = try timed(kaipm, ["apply"] + base)
+        var noops: [Double] = []
+        for _ in 0..<runs { noops.append(try timed(kaipm, ["apply"] + base)) }
+        var changes: [Double] = []
+        for round in 1...runs {
+            try repo.changeOnePlugin(round: round)
+            changes.append(try timed(kaipm, ["apply"] + base))
+        }
+        var verifies: [Double] = []
+        for _ in 0..<max(1, runs / 2) { verifies.append(try timed(kaipm, ["verify", "--full", "--root", root])) }
+        // The hashing floor: sha256sum over the same store files (warm cache, like verify --full).
+        let store = "\(root)/kos/plugins/store"
+        let script = "cd '\(store)' && find . -path ./.index -prune -o -type f -print0 | xargs -0 sha256sum > /dev/null"
+        var floors: [Double] = []
+        for _ in 0..<max(1, runs / 2) { floors.append(try timed("/bin/sh", ["-c", script])) }
+        let bytes = storeSize(store)
+        rows.append(Row(plugins: size, firstApply: first, noop: median(noops), oneChange: median(changes),
+                        verifyFull: median(verifies), sha256sum: median(floors), storeBytes: bytes))
+    }
+} catch {
+    FileHandle.standardError.write(Data("kaipm-bench: \(error)\n".utf8))
+    exit(1)
+}
+
+func storeSize(_ path: String) -> Int {
+    guard let enumerator = FileManager.default.enumerator(atPath: path) else { return 0 }
+    var total = 0
+    while let item = enumerator.nextObject() as? String {
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/" + item),
+           attributes[.type] as? FileAttributeType == .typeRegular, !item.hasPrefix(".index") {
+            total += (attributes[.size] as? Int) ?? 0
+        }
+    }
+    return total
+}
+
+print("kaipm benchmark (median of \(runs) runs, \(ProcessInfo.processInfo.processorCount) cores)")
+print(pad("plugins", 9) + pad("first apply", 13) + pad("no-op apply", 13) + pad("1-change apply", 16) + pad("verify --full", 15)
+      + pad("sha256sum", 11) + "verify/sha256sum throughput")
+for row in rows {
+    let mb = Double(row.storeBytes) / 1e6
+    let ratio = row.sha256sum / max(row.verifyFull, 0.001) * 100
+    print(pad("\(row.plugins)", 9) + pad(String(format: "%.0f ms", row.firstApply), 13) + pad(String(format: "%.1f ms", row.noop), 13)
+          + pad(String(format: "%.1f ms", row.oneChange), 16)
+          + pad(String(format: "%.0f ms (%.0f MB/s)", row.verifyFull, mb / (row.verifyFull / 1000)), 15)
+          + pad(String(format: "%.0f ms", row.sha256sum), 11) + String(format: "%.0f%%", ratio))
+}
