@@ -71,6 +71,9 @@ public enum DesiredLoader {
                 return DesiredSnapshot(desiredTree: desiredTree, prefix: cleaned.isEmpty ? "" : cleaned + "/",
                                        revision: commit.id, pinned: true, sourceTree: root,
                                        identity: "git:\(commit.treeID):\(cleaned)", fetched: fetched)
+            } catch let error as GitError {
+                if case .pathNotFound = error { throw EngineError.desiredStateMissing(message: error.description) }
+                throw EngineError.git(error.description)
             } catch {
                 throw EngineError.git("\(error)")
             }

@@ -12,6 +12,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case badPlanFile(path: String, reason: String)
     /// Reading the desired state from git failed.
     case git(String)
+    /// The desired-state folder does not exist at the revision.
+    case desiredStateMissing(message: String)
     /// A file-system operation failed.
     case io(operation: String, path: String, reason: String)
     /// The registry failed.
@@ -30,7 +32,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             return "the saved plan is stale: \(reason). Make a new plan with 'kaipm plan --out FILE' and review it again"
         case let .badPlanFile(path, reason):
             return "cannot read the saved plan \(path): \(reason)"
-        case let .git(message):
+        case let .git(message), let .desiredStateMissing(message):
             return message
         case let .io(operation, path, reason):
             return "cannot \(operation) \(path): \(reason)"

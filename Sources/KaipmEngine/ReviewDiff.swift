@@ -17,8 +17,15 @@ public enum ReviewDiff {
     /// The diff for `hosts`, or for every host named in either revision when `hosts` is nil.
     public static func diff(repo: String, path: String, from: String, to: String, hosts: [String]?,
                             limits: TreeLimits = TreeLimits()) throws(EngineError) -> [HostDiff] {
-        let before = try DesiredLoader.load(.git(repo: repo, rev: from, path: path, fetch: false))
         let after = try DesiredLoader.load(.git(repo: repo, rev: to, path: path, fetch: false))
+        // A base revision from before the desired-state folder existed is an empty desired state.
+        let before: LoadedDesired
+        do {
+            before = try DesiredLoader.load(.git(repo: repo, rev: from, path: path, fetch: false))
+        } catch .desiredStateMissing {
+            before = LoadedDesired(state: DesiredState(), revision: from, pinned: true, sourceTree: after.sourceTree,
+                                   identity: nil, fetched: nil)
+        }
         let names = hosts ?? Array(Set(before.state.hosts.keys).union(after.state.hosts.keys)
             .union(before.state.invalidHosts.keys).union(after.state.invalidHosts.keys)).sorted()
         let scratch = PluginStore(directory: "/nonexistent/kaipm-diff-store")
