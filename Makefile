@@ -53,7 +53,8 @@ test: deps
 
 ## bench: the benchmark of Benchmarks/README, on the release build.
 bench: deps
-	$(SWIFT) build -c release --product kaipm --product kaipm-bench
+	$(SWIFT) build -c release --product kaipm
+	$(SWIFT) build -c release --product kaipm-bench
 	.build/release/kaipm-bench $(BENCH_ARGS)
 
 clean:

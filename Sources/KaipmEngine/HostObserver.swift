@@ -38,12 +38,18 @@ struct HostObserver {
         } else {
             registryProblems.append("checksum '\(row.checksum)' is not an h1: tree hash")
         }
-        let config = row.configJSON.flatMap { try? JSONDecoder().decode(ConfigValue.self, from: Data($0.utf8)) }
-        let dependsOn = (try? JSONDecoder().decode([String].self, from: Data(row.dependsOn.utf8))) ?? []
+        let dependsOn = Self.decodeIDs(row.dependsOn)
         return ObservedPlugin(id: row.id, name: row.name, version: SemanticVersion(row.version), source: row.source,
-                              treeHash: hash, isActive: row.isActive, dependsOn: dependsOn, config: config,
+                              treeHash: hash, isActive: row.isActive, dependsOn: dependsOn,
+                              configJSON: row.configJSON, recordedConfigHash: row.configHash,
                               configFileHash: configFileHash(row.id), revision: row.revision,
                               storeProblems: storeProblems, registryProblems: registryProblems)
+    }
+
+    /// Reads the `depends_on` column, a JSON list of plugin ids (which never need escaping),
+    /// without a JSONDecoder per row.
+    static func decodeIDs(_ json: String) -> [String] {
+        json.split(whereSeparator: { $0 == "[" || $0 == "]" || $0 == "," || $0 == "\"" || $0 == " " }).map(String.init)
     }
 
     /// SHA-256 of the rendered config file, or nil when it is missing.

@@ -78,9 +78,10 @@ struct PlanExecutor {
                 state: (existing?.isActive ?? false) ? "active" : "installed", revision: revision,
                 dependsOn: PlanRenderer.compactJSON(want.dependsOn), configJSON: existing?.configJSON,
                 configHash: existing?.configHash, installedAt: existing?.installedAt ?? time, updatedAt: time, rowDigest: "")
-            try registry.recordPlugin(row, audit: audit(action))
-            try registry.setCondition(plugin: id, type: "Installed", status: "True", reason: action.action == .repair ? "Repaired" : "Installed",
-                                      message: "\(want.version) \(want.treeHash)")
+            try registry.recordPlugin(row, audit: audit(action),
+                                      condition: ConditionDraft(type: "Installed", status: "True",
+                                                                reason: action.action == .repair ? "Repaired" : "Installed",
+                                                                message: "\(want.version) \(want.treeHash)"))
             if let old = existing.flatMap({ TreeHash($0.checksum) }), old != want.treeHash {
                 try collect(old)
             }
@@ -93,19 +94,19 @@ struct PlanExecutor {
             row.configJSON = PlanRenderer.compactJSON(want.config)
             row.configHash = want.configHash
             row.revision = revision
-            try registry.recordPlugin(row, audit: audit(action))
-            try registry.setCondition(plugin: id, type: "Configured", status: "True", reason: "Rendered",
-                                      message: "config \(want.configHash.prefix(12))")
+            try registry.recordPlugin(row, audit: audit(action),
+                                      condition: ConditionDraft(type: "Configured", status: "True", reason: "Rendered",
+                                                                message: "config \(want.configHash.prefix(12))"))
         case .activate, .deactivate:
             guard var row = try registry.plugin(id) else { throw EngineError.stalePlan(reason: "\(id) is not installed") }
             let active = action.action == .activate
             row.isActive = active
             row.state = active ? "active" : "inactive"
             row.revision = revision
-            try registry.recordPlugin(row, audit: audit(action))
-            try registry.setCondition(plugin: id, type: "Ready", status: active ? "True" : "False",
-                                      reason: active ? "Active" : "Inactive",
-                                      message: active ? "active at \(revision.prefix(12))" : "deactivated at \(revision.prefix(12))")
+            try registry.recordPlugin(row, audit: audit(action),
+                                      condition: ConditionDraft(type: "Ready", status: active ? "True" : "False",
+                                                                reason: active ? "Active" : "Inactive",
+                                                                message: active ? "active at \(revision.prefix(12))" : "deactivated at \(revision.prefix(12))"))
         case .remove:
             let existing = try registry.plugin(id)
             try registry.recordRemoved(id, audit: audit(action))

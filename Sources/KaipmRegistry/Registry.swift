@@ -21,6 +21,10 @@ public struct Registry: Sendable {
         config.journalMode = .wal
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
+        // WAL with synchronous=NORMAL: a commit survives a crash of kaipm (kill -9) and never
+        // corrupts the database; only a power cut may lose the last commits, which the next
+        // reconcile redoes from git. FULL would fsync every action's transaction.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
@@ -56,14 +60,16 @@ public struct Registry: Sendable {
         try read { db in try RegisteredPlugin.fetchOne(db, key: id) }
     }
 
-    /// Writes a plugin's row (insert or replace) and its audit entry in one transaction.
-    public func recordPlugin(_ row: RegisteredPlugin, audit: AuditDraft) throws(RegistryError) {
+    /// Writes a plugin's row (insert or replace), its audit entry and optionally a condition, in one transaction.
+    public func recordPlugin(_ row: RegisteredPlugin, audit: AuditDraft, condition: ConditionDraft? = nil) throws(RegistryError) {
         var sealed = row
-        sealed.updatedAt = now()
+        let time = now()
+        sealed.updatedAt = time
         sealed.seal()
         try write { db in
             try sealed.save(db)
             try appendAudit(audit, plugin: row.id, in: db)
+            if let condition { try saveCondition(condition, plugin: row.id, time: time, in: db) }
         }
     }
 
@@ -81,12 +87,15 @@ public struct Registry: Sendable {
     /// Sets a condition, keeping its transition time when the status did not change.
     public func setCondition(plugin: String, type: String, status: String, reason: String, message: String) throws(RegistryError) {
         let time = now()
-        try write { db in
-            let existing = try PluginCondition.fetchOne(db, key: ["plugin_id": plugin, "type": type])
-            let transition = existing?.status == status ? (existing?.lastTransitionAt ?? time) : time
-            try PluginCondition(pluginID: plugin, type: type, status: status, reason: reason, message: message,
-                                lastTransitionAt: transition).save(db)
-        }
+        let draft = ConditionDraft(type: type, status: status, reason: reason, message: message)
+        try write { db in try saveCondition(draft, plugin: plugin, time: time, in: db) }
+    }
+
+    private func saveCondition(_ draft: ConditionDraft, plugin: String, time: Double, in db: Database) throws {
+        let existing = try PluginCondition.fetchOne(db, key: ["plugin_id": plugin, "type": draft.type])
+        let transition = existing?.status == draft.status ? (existing?.lastTransitionAt ?? time) : time
+        try PluginCondition(pluginID: plugin, type: draft.type, status: draft.status, reason: draft.reason,
+                            message: draft.message, lastTransitionAt: transition).save(db)
     }
 
     /// Removes a condition type from a plugin (a cleared Blocked, say).
@@ -251,6 +260,22 @@ public struct Registry: Sendable {
                                arguments: [key, hash.value, time])
             }
         }
+    }
+}
+
+/// A condition to set along with a plugin's row.
+public struct ConditionDraft: Sendable {
+    public var type: String
+    /// `True`, `False` or `Unknown`.
+    public var status: String
+    public var reason: String
+    public var message: String
+
+    public init(type: String, status: String, reason: String, message: String) {
+        self.type = type
+        self.status = status
+        self.reason = reason
+        self.message = message
     }
 }
 

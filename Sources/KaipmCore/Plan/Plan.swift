@@ -26,6 +26,16 @@ public struct FieldChange: Sendable, Hashable, Codable {
         self.before = before
         self.after = after
     }
+
+    enum CodingKeys: String, CodingKey { case field, before, after }
+
+    /// Writes `null` for an absent side, so that every change has the same three keys.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(field, forKey: .field)
+        try container.encode(before, forKey: .before)
+        try container.encode(after, forKey: .after)
+    }
 }
 
 /// One step of a plan.

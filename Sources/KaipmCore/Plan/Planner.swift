@@ -116,7 +116,7 @@ public enum Planner {
             }
             actions.append(PlanAction(plugin: want.id, action: .repair, reason: problems.joined(separator: "; "), changes: changes))
         }
-        if have.configFileHash != want.configHash || have.config != want.config {
+        if have.configFileHash != want.configHash || have.recordedConfigHash != want.configHash {
             let changes = configChanges(from: have.config, to: want.config, secrets: want.secretPaths)
             let reason: String
             if !changes.isEmpty {

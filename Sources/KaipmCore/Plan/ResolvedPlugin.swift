@@ -1,3 +1,5 @@
+import Foundation
+
 /// A desired plugin resolved against its source: the bytes it stands for (tree hash) and its
 /// merged config. This, not the raw YAML, is what the planner compares with the host.
 public struct ResolvedPlugin: Sendable, Hashable, Codable {
@@ -56,8 +58,11 @@ public struct ObservedPlugin: Sendable, Hashable, Codable {
     public var treeHash: TreeHash?
     public var isActive: Bool
     public var dependsOn: [String]
-    /// The config the registry recorded at the last configure, for key-by-key diffs.
-    public var config: ConfigValue?
+    /// The config the registry recorded at the last configure, as JSON: decoded only when a
+    /// plan needs its keys, which keeps observing a thousand plugins cheap.
+    public var configJSON: String?
+    /// The hash of the rendered config the registry recorded at the last configure.
+    public var recordedConfigHash: String?
     /// SHA-256 of the rendered config file as it is on disk now; nil when the file is missing.
     public var configFileHash: String?
     /// The revision that last changed this plugin.
@@ -68,7 +73,8 @@ public struct ObservedPlugin: Sendable, Hashable, Codable {
     public var registryProblems: [String]
 
     public init(id: String, name: String, version: SemanticVersion?, source: String, treeHash: TreeHash?,
-                isActive: Bool, dependsOn: [String] = [], config: ConfigValue? = nil, configFileHash: String? = nil,
+                isActive: Bool, dependsOn: [String] = [], configJSON: String? = nil, recordedConfigHash: String? = nil,
+                configFileHash: String? = nil,
                 revision: String? = nil, storeProblems: [String] = [], registryProblems: [String] = []) {
         self.id = id
         self.name = name
@@ -77,7 +83,8 @@ public struct ObservedPlugin: Sendable, Hashable, Codable {
         self.treeHash = treeHash
         self.isActive = isActive
         self.dependsOn = dependsOn
-        self.config = config
+        self.configJSON = configJSON
+        self.recordedConfigHash = recordedConfigHash
         self.configFileHash = configFileHash
         self.revision = revision
         self.storeProblems = storeProblems
@@ -88,8 +95,14 @@ public struct ObservedPlugin: Sendable, Hashable, Codable {
     /// which compares two revisions without any host.
     public init(simulating plugin: ResolvedPlugin, revision: String?) {
         self.init(id: plugin.id, name: plugin.name, version: plugin.version, source: plugin.source,
-                  treeHash: plugin.treeHash, isActive: plugin.active, dependsOn: plugin.dependsOn, config: plugin.config,
+                  treeHash: plugin.treeHash, isActive: plugin.active, dependsOn: plugin.dependsOn,
+                  configJSON: PlanRenderer.compactJSON(plugin.config), recordedConfigHash: plugin.configHash,
                   configFileHash: plugin.configHash, revision: revision)
+    }
+
+    /// The recorded config, decoded; nil when none was recorded or it is unreadable.
+    public var config: ConfigValue? {
+        configJSON.flatMap { try? JSONDecoder().decode(ConfigValue.self, from: Data($0.utf8)) }
     }
 }
 
@@ -105,7 +118,7 @@ public struct ObservedState: Sendable, Hashable, Codable {
         for id in plugins.keys.sorted() {
             guard let p = plugins[id] else { continue }
             text += [p.id, p.version?.description ?? "-", p.treeHash?.value ?? "-", p.isActive ? "1" : "0",
-                     p.configFileHash ?? "-", p.config?.inlineText ?? "-", p.storeProblems.joined(separator: ";"),
+                     p.configFileHash ?? "-", p.recordedConfigHash ?? "-", p.storeProblems.joined(separator: ";"),
                      p.registryProblems.joined(separator: ";"), p.dependsOn.joined(separator: ",")].joined(separator: "\t") + "\n"
         }
         return "sha256:" + Hex.sha256(Array(text.utf8))
