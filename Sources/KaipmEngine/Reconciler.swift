@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import KaipmCore
 import KaipmRegistry
 import KaipmStore
@@ -17,9 +18,12 @@ public struct ReconcileOptions: Sendable {
     public var limits: TreeLimits
     /// The command line, written into the lock file so a refused run can say who holds it.
     public var command: String
+    /// Where the phases of a run are logged (debug level, with timings).
+    public var logger: Logger
 
     public init(root: String, source: DesiredSource, host: String, actor: String = "kaipm", lockWait: Double = 0,
-                fullVerify: Bool = false, limits: TreeLimits = TreeLimits(), command: String = "kaipm") {
+                fullVerify: Bool = false, limits: TreeLimits = TreeLimits(), command: String = "kaipm",
+                logger: Logger = Logger(label: "kaipm", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.root = root
         self.source = source
         self.host = host
@@ -28,6 +32,7 @@ public struct ReconcileOptions: Sendable {
         self.fullVerify = fullVerify
         self.limits = limits
         self.command = command
+        self.logger = logger
     }
 }
 
@@ -77,15 +82,26 @@ public struct Reconciler: Sendable {
     /// converged states of older versions are not trusted.
     static let resolutionVersion = "kaipm-resolution-1"
 
+    /// Logs how long a phase took, with the run's host and revision as metadata.
+    func phase<T, E: Error>(_ name: String, _ body: () throws(E) -> T) throws(E) -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            options.logger.debug("\(name) took \(String(format: "%.1f", ms)) ms", metadata: ["host": "\(options.host)"])
+        }
+        return try body()
+    }
+
     func makePlan(registry: Registry, store: PluginStore) throws(EngineError) -> Planned {
-        let snapshot = try DesiredLoader.locate(options.source)
+        let snapshot = try phase("locate the revision") { () throws(EngineError) in try DesiredLoader.locate(options.source) }
+        options.logger.debug("desired state located", metadata: ["git.revision": "\(snapshot.revision)", "pinned": "\(snapshot.pinned)"])
         let rows: [RegisteredPlugin]
         do {
             rows = try registry.plugins()
         } catch {
             throw EngineError.registry("\(error)")
         }
-        let observed = HostObserver(layout: layout, store: store).observe(rows, full: options.fullVerify)
+        let observed = phase("observe \(rows.count) plugin(s)") { HostObserver(layout: layout, store: store).observe(rows, full: options.fullVerify) }
         let desiredKey = snapshot.identity.map { "\(Self.resolutionVersion)|\($0)|\(options.host)" }
 
         // The no-op fast path: the same revision and the same observed state as the last time the
@@ -95,11 +111,12 @@ public struct Reconciler: Sendable {
            var plan = try? JSONDecoder().decode(Plan.self, from: Data(converged.planJSON.utf8)), plan.actions.isEmpty {
             plan.revision = snapshot.revision
             plan.observedFingerprint = observed.fingerprint
+            options.logger.debug("converged state unchanged: nothing to parse")
             return Planned(plan: plan, resolution: HostResolution(resolved: [:], blocked: [:], warnings: [], sources: [:]),
                            resolver: nil, desiredKey: desiredKey)
         }
 
-        let loaded = try snapshot.parse()
+        let loaded = try phase("parse the desired state") { () throws(EngineError) in try snapshot.parse() }
         let host: HostDesiredState
         do {
             host = try loaded.state.forHost(options.host)
@@ -110,7 +127,7 @@ public struct Reconciler: Sendable {
         let intact = Set(observed.plugins.values.filter { $0.storeProblems.isEmpty }.compactMap(\.treeHash))
         var resolver = PluginResolver(loaded: loaded, store: store, limits: options.limits, hashCache: cache,
                                       intactEntries: intact)
-        let resolution = resolver.resolve(host)
+        let resolution = phase("resolve \(host.plugins.count) plugin(s)") { resolver.resolve(host) }
         try? registry.cacheTreeHashes(resolver.newHashes)
         let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: observed,
                                 context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
@@ -152,7 +169,7 @@ public struct Reconciler: Sendable {
             let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
                                         resolver: resolver, revision: plan.revision, actor: options.actor, runID: runID,
                                         limits: options.limits)
-            failures = executor.execute(plan).map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
+            failures = phase("execute \(plan.actions.count) action(s)") { executor.execute(plan) }.map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
             syncBlockedConditions(registry: registry, resolution: planned.resolution)
             if plan.hasChanges { collectGarbage(registry: registry, store: store) }
             recordConvergence(planned, failed: !failures.isEmpty, registry: registry, store: store)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KaipmEngine
+import Logging
 
 /// Options every command that touches a host takes.
 struct HostOptions: ParsableArguments {
@@ -9,6 +10,17 @@ struct HostOptions: ParsableArguments {
 
     @Flag(name: .shortAndLong, help: "Say more about what happens.")
     var verbose = false
+
+    /// Sends kaipm's log to stderr: debug level (with phase timings) under --verbose, else warnings only.
+    func bootstrapLogging() -> Logger {
+        let level: Logger.Level = verbose ? .debug : .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "kaipm")
+    }
 
     /// The root in force: the flag, then KAIPM_ROOT, then `/`.
     var resolvedRoot: String {

@@ -49,7 +49,7 @@ extension Kaipm {
             // A saved plan is checked against what --rev resolves to now: if the branch moved, it is refused.
             let options = ReconcileOptions(root: host.resolvedRoot, source: desired.source, host: saved?.host ?? desired.hostName,
                                            actor: actor ?? "kaipm@\(desired.hostName)", lockWait: wait, fullVerify: full,
-                                           command: CommandLine.arguments.joined(separator: " "))
+                                           command: CommandLine.arguments.joined(separator: " "), logger: host.bootstrapLogging())
             let report = try runReporting { try Reconciler(options: options).apply(saved: saved) }
             switch format {
             case .json:

@@ -26,7 +26,7 @@ extension Kaipm {
 
         func run() throws {
             let options = ReconcileOptions(root: host.resolvedRoot, source: desired.source, host: desired.hostName,
-                                           command: CommandLine.arguments.joined(separator: " "))
+                                           command: CommandLine.arguments.joined(separator: " "), logger: host.bootstrapLogging())
             let plan = try runReporting { try Reconciler(options: options).plan() }
             if let out {
                 try runReporting { try PlanRenderer.json(plan).write(toFile: absolute(out), atomically: true, encoding: .utf8) }
