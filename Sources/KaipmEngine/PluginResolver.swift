@@ -29,6 +29,9 @@ struct PluginResolver {
     /// Tree hashes already known by source identity; new ones are added for the caller to persist.
     var hashCache: [String: TreeHash]
     private(set) var newHashes: [String: TreeHash] = [:]
+    /// Parsed packages by tree hash, as JSON, from earlier runs; new ones are added for the caller to persist.
+    var packageCache: [String: String] = [:]
+    private(set) var newPackages: [String: String] = [:]
 
     init(loaded: LoadedDesired, store: PluginStore, limits: TreeLimits, hashCache: [String: TreeHash],
          intactEntries: Set<TreeHash> = []) {
@@ -123,14 +126,23 @@ struct PluginResolver {
         if treeHash == nil { treeHash = computed }
         guard let treeHash else { return problem("cannot determine the plugin's tree hash") }
 
-        // The package: from the store when it already holds these bytes, else from the source.
+        // The package: from the cache (it is content-addressed), else from the store when it
+        // already holds these bytes, else from the source.
         let package: PluginPackage
-        let packageResult: Result<PluginPackage, DesiredStateError>
-        if intactEntries.contains(treeHash) {
+        var packageResult: Result<PluginPackage, DesiredStateError>
+        if let json = packageCache[treeHash.value],
+           let cached = try? JSONDecoder().decode(PluginPackage.self, from: Data(json.utf8)), cached.metadata.id == id {
+            packageResult = .success(cached)
+        } else if intactEntries.contains(treeHash) {
             packageResult = PluginPackage.read(from: DirectoryTree(root: store.path(for: treeHash)), under: "",
                                                display: location.display, pluginID: id)
         } else {
             packageResult = PluginPackage.read(from: location.tree, under: location.root, display: location.display, pluginID: id)
+        }
+        if case let .success(found) = packageResult, packageCache[treeHash.value] == nil {
+            let json = PlanRenderer.compactJSON(found)
+            packageCache[treeHash.value] = json
+            newPackages[treeHash.value] = json
         }
         switch packageResult {
         case let .success(found): package = found

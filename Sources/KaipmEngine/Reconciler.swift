@@ -127,8 +127,10 @@ public struct Reconciler: Sendable {
         let intact = Set(observed.plugins.values.filter { $0.storeProblems.isEmpty }.compactMap(\.treeHash))
         var resolver = PluginResolver(loaded: loaded, store: store, limits: options.limits, hashCache: cache,
                                       intactEntries: intact)
+        resolver.packageCache = (try? registry.cachedPackages()) ?? [:]
         let resolution = phase("resolve \(host.plugins.count) plugin(s)") { resolver.resolve(host) }
         try? registry.cacheTreeHashes(resolver.newHashes)
+        try? registry.cachePackages(resolver.newPackages)
         let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: observed,
                                 context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
                                 warnings: resolution.warnings)
@@ -235,5 +237,6 @@ public struct Reconciler: Sendable {
         guard let rows = try? registry.plugins() else { return }
         let keep = Set(rows.compactMap { TreeHash($0.checksum) })
         _ = try? store.garbageCollect(keep: keep)
+        try? registry.cachePackages([:], keep: Set(keep.map(\.value)))
     }
 }

@@ -82,6 +82,11 @@ enum Migrations {
                 t.column("plan_json", .text).notNull()
                 t.column("recorded_at", .double).notNull()
             }
+            // Parsed plugin packages by tree hash: content-addressed, so never stale.
+            try db.create(table: "package_cache") { t in
+                t.column("tree_hash", .text).primaryKey()
+                t.column("package_json", .text).notNull()
+            }
             try db.create(table: "source_hash_cache") { t in
                 t.column("source_key", .text).primaryKey()
                 t.column("tree_hash", .text).notNull()

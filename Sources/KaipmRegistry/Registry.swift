@@ -238,6 +238,33 @@ public struct Registry: Sendable {
         try write { db in try db.execute(sql: "DELETE FROM converged_state WHERE host = ?", arguments: [host]) }
     }
 
+    /// Parsed plugin packages by tree hash, as JSON.
+    public func cachedPackages() throws(RegistryError) -> [String: String] {
+        try read { db in
+            var result: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT tree_hash, package_json FROM package_cache") {
+                result[row["tree_hash"]] = row["package_json"]
+            }
+            return result
+        }
+    }
+
+    /// Remembers parsed packages by tree hash, and forgets those of hashes not in `keep` when given.
+    public func cachePackages(_ entries: [String: String], keep: Set<String>? = nil) throws(RegistryError) {
+        guard !entries.isEmpty || keep != nil else { return }
+        try write { db in
+            for (hash, json) in entries {
+                try db.execute(sql: "INSERT OR REPLACE INTO package_cache (tree_hash, package_json) VALUES (?, ?)",
+                               arguments: [hash, json])
+            }
+            if let keep {
+                for hash in try String.fetchAll(db, sql: "SELECT tree_hash FROM package_cache") where !keep.contains(hash) {
+                    try db.execute(sql: "DELETE FROM package_cache WHERE tree_hash = ?", arguments: [hash])
+                }
+            }
+        }
+    }
+
     /// Tree hashes already computed for a source identity (a git tree id), by key.
     public func cachedTreeHashes() throws(RegistryError) -> [String: TreeHash] {
         try read { db in

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The seed's layout: `plugin.json`, `manifest.yaml`, `main.py`, `hooks/`, `ui/config.schema.json`,
 /// optional `ui/settingsForm.tsx`, `sandbox/`. Symlinks and anything that is not a regular file are refused.
-public struct PluginPackage: Sendable, Hashable {
+public struct PluginPackage: Sendable, Hashable, Codable {
     /// `plugin.json`.
     public struct Metadata: Sendable, Hashable, Codable {
         public var id: String
@@ -18,7 +18,7 @@ public struct PluginPackage: Sendable, Hashable {
     }
 
     /// `manifest.yaml`.
-    public struct Manifest: Sendable, Hashable {
+    public struct Manifest: Sendable, Hashable, Codable {
         public var capabilities: [String]
         /// The most a plugin may be granted: a grant beyond these is an error.
         public var permissions: Grants
@@ -33,8 +33,8 @@ public struct PluginPackage: Sendable, Hashable {
 
     public var metadata: Metadata
     public var manifest: Manifest
-    /// The raw `ui/config.schema.json`.
-    public var configSchema: [UInt8]
+    /// The text of `ui/config.schema.json`.
+    public var configSchema: String
     /// Defaults found in the schema's `properties` (recursively through nested objects).
     public var configDefaults: ConfigValue
     /// Whether `ui/settingsForm.tsx` is present.
@@ -96,11 +96,11 @@ public struct PluginPackage: Sendable, Hashable {
 
         let metadata = load("plugin.json").flatMap { readMetadata($0, pluginID: pluginID, problems: &problems) }
         let manifest = load("manifest.yaml").flatMap { readManifest($0, files: files, pluginID: pluginID, problems: &problems) }
-        var schema: [UInt8] = []
+        var schema = ""
         var defaults = ConfigValue.map([:])
         var secrets: Set<String> = []
         if let node = load("ui/config.schema.json") {
-            schema = (try? tree.contents(of: path("ui/config.schema.json"))) ?? []
+            schema = String(decoding: (try? tree.contents(of: path("ui/config.schema.json"))) ?? [], as: UTF8.self)
             if case .mapping = node.value {
                 defaults = schemaDefaults(node) ?? .map([:])
                 secrets = secretPaths(node, prefix: "")
