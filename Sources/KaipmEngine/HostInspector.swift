@@ -58,7 +58,7 @@ public struct HostInspector: Sendable {
     }
 
     static func time(_ seconds: Double) -> String {
-        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: seconds))
+        Date(timeIntervalSince1970: seconds).formatted(.iso8601)
     }
 
     public func status() throws(EngineError) -> HostStatus {

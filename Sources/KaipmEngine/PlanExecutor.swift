@@ -34,6 +34,7 @@ struct PlanExecutor {
         let pause = ProcessInfo.processInfo.environment["KAIPM_TEST_ACTION_DELAY_MS"].flatMap(UInt32.init) ?? 0
         var failures: [Failure] = []
         var failed = Set<String>()
+        prefetch(plan)
         for action in plan.actions {
             let dependencies = resolution.resolved[action.plugin]?.dependsOn ?? []
             if failed.contains(action.plugin) || dependencies.contains(where: failed.contains) {
@@ -113,6 +114,25 @@ struct PlanExecutor {
             let config = layout.configFile(id)
             if FileManager.default.fileExists(atPath: config) { try FileManager.default.removeItem(atPath: config) }
             if let old = existing.flatMap({ TreeHash($0.checksum) }) { try collect(old) }
+        }
+    }
+
+    /// Writes the store entries the plan's installs and updates need, several at a time, before
+    /// the actions run in order. Creating thousands of files is bound by file-system latency,
+    /// not CPU, so overlapping entries shortens a first apply several times. It is safe ahead of
+    /// the registry: entries are content-addressed, and one left unused by a crash is collected.
+    /// A failure here is ignored; the action itself retries and reports it.
+    private func prefetch(_ plan: Plan) {
+        let wanted = plan.actions.filter { $0.action == .install || $0.action == .update }
+            .compactMap { resolution.resolved[$0.plugin] }
+            .filter { !store.contains($0.treeHash) }
+        guard wanted.count > 1 else { return }
+        DispatchQueue.concurrentPerform(iterations: min(4, wanted.count)) { worker in
+            var index = worker
+            while index < wanted.count {
+                try? materialize(wanted[index], replacingTampered: false)
+                index += 4
+            }
         }
     }
 
