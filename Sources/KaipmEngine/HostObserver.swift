@@ -13,17 +13,10 @@ struct HostObserver {
     func observe(_ rows: [RegisteredPlugin], full: Bool) -> ObservedState {
         // Checking a store entry is mostly stat and readdir system calls; spreading the entries
         // over the cores roughly divides the wall time of a no-op reconcile's biggest phase.
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, rows.count / 32, 8))
-        let results = ObservationSlots(count: rows.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var index = worker
-            while index < rows.count {
-                results.set(index, observe(rows[index], full: full))
-                index += workers
-            }
-        }
+        let observer = self
+        let results = ParallelMap.map(rows, minimumPerWorker: 32) { row in observer.observe(row, full: full) }
         var state = ObservedState()
-        for plugin in results.values() { state.plugins[plugin.id] = plugin }
+        for plugin in results { state.plugins[plugin.id] = plugin }
         return state
     }
 
@@ -65,26 +58,5 @@ struct HostObserver {
     func configFileHash(_ id: String) -> String? {
         guard let data = FileManager.default.contents(atPath: layout.configFile(id)) else { return nil }
         return Hex.sha256(Array(data))
-    }
-}
-
-/// Result slots written by concurrent observers, each slot by exactly one worker.
-private final class ObservationSlots: @unchecked Sendable {
-    // Safe: every index is written by one worker only, under the lock, and read after all workers joined.
-    private var slots: [ObservedPlugin?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: ObservedPlugin) {
-        lock.lock()
-        slots[index] = value
-        lock.unlock()
-    }
-
-    func values() -> [ObservedPlugin] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.compactMap { $0 }
     }
 }

@@ -76,6 +76,8 @@ public struct Reconciler: Sendable {
         var resolver: PluginResolver?
         /// The key of the converged-state record this plan may write or did match.
         var desiredKey: String?
+        /// What was observed before planning.
+        var observed: ObservedState
     }
 
     /// Bump when a change of kaipm changes how a revision resolves, so that recorded
@@ -113,7 +115,7 @@ public struct Reconciler: Sendable {
             plan.observedFingerprint = observed.fingerprint
             options.logger.debug("converged state unchanged: nothing to parse")
             return Planned(plan: plan, resolution: HostResolution(resolved: [:], blocked: [:], warnings: [], sources: [:]),
-                           resolver: nil, desiredKey: desiredKey)
+                           resolver: nil, desiredKey: desiredKey, observed: observed)
         }
 
         let loaded = try phase("parse the desired state") { () throws(EngineError) in try snapshot.parse() }
@@ -134,7 +136,7 @@ public struct Reconciler: Sendable {
         let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: observed,
                                 context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
                                 warnings: resolution.warnings)
-        return Planned(plan: plan, resolution: resolution, resolver: resolver, desiredKey: desiredKey)
+        return Planned(plan: plan, resolution: resolution, resolver: resolver, desiredKey: desiredKey, observed: observed)
     }
 
     /// Computes the plan without changing anything but caches.
@@ -172,8 +174,10 @@ public struct Reconciler: Sendable {
                                         resolver: resolver, revision: plan.revision, actor: options.actor, runID: runID,
                                         limits: options.limits)
             failures = phase("execute \(plan.actions.count) action(s)") { executor.execute(plan) }.map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
-            syncBlockedConditions(registry: registry, resolution: planned.resolution)
-            if plan.hasChanges { collectGarbage(registry: registry, store: store) }
+            syncBlockedConditions(registry: registry, resolution: planned.resolution, registered: Set(planned.observed.plugins.keys))
+            if plan.actions.contains(where: { $0.action == .update || $0.action == .remove || $0.action == .repair }) {
+                collectGarbage(registry: registry, store: store)
+            }
             recordConvergence(planned, failed: !failures.isEmpty, registry: registry, store: store)
         }
         let outcome = !failures.isEmpty ? "failed" : (plan.hasChanges ? "applied" : "no-op")
@@ -188,8 +192,16 @@ public struct Reconciler: Sendable {
             try? registry.clearConverged(host: options.host)
             return
         }
-        guard let rows = try? registry.plugins() else { return }
-        let observed = HostObserver(layout: layout, store: store).observe(rows, full: false)
+        // Only the plugins the plan touched can have changed since they were observed.
+        var observed = planned.observed
+        let observer = HostObserver(layout: layout, store: store)
+        for id in Set(planned.plan.actions.map(\.plugin)) {
+            guard let row = try? registry.plugin(id) else {
+                observed.plugins[id] = nil
+                continue
+            }
+            observed.plugins[id] = observer.observe(row, full: false)
+        }
         var converged = planned.plan
         converged.actions = []
         converged.observedFingerprint = observed.fingerprint
@@ -217,17 +229,16 @@ public struct Reconciler: Sendable {
     }
 
     /// Sets the Blocked condition on registered plugins the plan left alone, and clears it on the others.
-    func syncBlockedConditions(registry: Registry, resolution: HostResolution) {
-        guard let rows = try? registry.plugins(), let conditions = try? registry.conditions() else { return }
-        for row in rows {
-            let current = conditions[row.id]?.first { $0.type == "Blocked" }
-            if let problems = resolution.blocked[row.id] {
+    func syncBlockedConditions(registry: Registry, resolution: HostResolution, registered: Set<String>) {
+        guard let current = try? registry.blockedMessages() else { return }
+        for id in registered {
+            if let problems = resolution.blocked[id] {
                 let message = problems.map(\.description).joined(separator: "; ")
-                if current?.message != message {
-                    try? registry.setCondition(plugin: row.id, type: "Blocked", status: "True", reason: "InvalidDesiredState", message: message)
+                if current[id] != message {
+                    try? registry.setCondition(plugin: id, type: "Blocked", status: "True", reason: "InvalidDesiredState", message: message)
                 }
-            } else if current != nil {
-                try? registry.clearCondition(plugin: row.id, type: "Blocked")
+            } else if current[id] != nil {
+                try? registry.clearCondition(plugin: id, type: "Blocked")
             }
         }
     }

@@ -105,6 +105,17 @@ public struct Registry: Sendable {
         }
     }
 
+    /// The message of every plugin's Blocked condition, by plugin id.
+    public func blockedMessages() throws(RegistryError) -> [String: String] {
+        try read { db in
+            var result: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT plugin_id, message FROM conditions WHERE type = 'Blocked'") {
+                result[row["plugin_id"]] = row["message"]
+            }
+            return result
+        }
+    }
+
     /// All conditions, grouped by plugin.
     public func conditions() throws(RegistryError) -> [String: [PluginCondition]] {
         let rows = try read { db in try PluginCondition.order(Column("plugin_id"), Column("type")).fetchAll(db) }
