@@ -39,6 +39,8 @@ struct BenchRepo {
         try git(["init", "-q", "-b", "main"])
         try git(["add", "-A"])
         try git(["commit", "-q", "-m", "bench: \(plugins) plugins"])
+        // A host's clone is packed, as fetched; loose objects would make every read an open().
+        try git(["gc", "-q"])
     }
 
     /// Changes one plugin's version and content in a new commit.
