@@ -35,10 +35,12 @@ let package = Package(
         ),
         // Adapter: desired state and plugin sources read from git objects with libgit2.
         .target(name: "KaipmGit", dependencies: ["CLibgit2", "KaipmCore"]),
+        // Linux calls Swift's Glibc module does not expose (syncfs, getdents64), for KaipmStore.
+        .target(name: "CKaipmShims"),
         // Adapter: the content-addressed plugin store and tree hashing on disk.
         .target(
             name: "KaipmStore",
-            dependencies: ["KaipmCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["KaipmCore", "CKaipmShims", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Adapter: the SQLite registry (GRDB).
         .target(

@@ -49,7 +49,7 @@ public struct DirectoryTree: FileTree {
         bytes.reserveCapacity(st.size)
         let buffer = ReadBuffer(size: min(max(st.size + 1, 4096), Posix.readBufferSize))
         do {
-            _ = try Posix.readChunks(fd, buffer: buffer.storage, limit: Int.max, displayPath: path) { chunk in
+            _ = try Posix.readChunks(fd, buffer: buffer.storage, limit: Int.max) { chunk in
                 bytes.append(contentsOf: chunk)
             }
         } catch let error as PosixError {

@@ -9,8 +9,9 @@ import KaipmCore
 /// - `.index/<hex>.tsv` — the stat cache of an entry, for quick integrity checks (see `StoreIndex`).
 /// - `.tmp-*` — work in progress or crash leftovers; `cleanTemporaries()` removes them.
 ///
-/// An entry only ever appears by an atomic `rename` of a complete, fsynced temporary directory and
-/// disappears by a rename to `.tmp-*` before deletion, so a crash never leaves a partial `<hex>/`.
+/// An entry only ever appears by an atomic `rename` of a complete temporary directory made durable
+/// first (one `syncfs`, see `Posix.syncFileSystem`) and disappears by a rename to `.tmp-*` before
+/// deletion, so a crash never leaves a partial `<hex>/`.
 /// `cleanTemporaries()` and `garbageCollect(keep:)` assume no other kaipm run uses the store
 /// meanwhile (the engine's run lock); concurrent `install`s of the same tree are safe.
 public struct PluginStore: Sendable {
@@ -70,10 +71,13 @@ public struct PluginStore: Sendable {
     ///
     /// When `expected` is given and an intact entry with the same files (paths, kinds, sizes) exists,
     /// nothing is read. Otherwise every file is read once, hashed while it is copied into a
-    /// `.tmp-*` directory, fsynced and made read-only; the tree hash is compared with `expected`
-    /// (mismatch: `StoreError.checksumMismatch`, nothing kept) and the directory renamed to
-    /// `<hex>` atomically. An entry that exists but is tampered with, or whose files differ in their
-    /// executable bits (which the h1 hash does not cover), is replaced.
+    /// `.tmp-*` directory and made read-only; the tree hash is compared with `expected`
+    /// (mismatch: `StoreError.checksumMismatch`, nothing kept), everything is made durable and the
+    /// directory renamed to `<hex>` atomically. An entry that exists but is tampered with, or whose
+    /// files differ in their executable bits (which the h1 hash does not cover), is replaced.
+    ///
+    /// Durability is batched: one `syncfs` per entry instead of one `fsync` per file (see
+    /// `Posix.syncFileSystem` for why that is still crash safe).
     public func install(
         from tree: some FileTree, under path: String = "", expected: TreeHash? = nil, limits: TreeLimits = .default
     ) throws -> StoreEntry {
@@ -88,8 +92,13 @@ public struct PluginStore: Sendable {
 
         let temp = Posix.join(directory, ".tmp-" + Posix.randomToken())
         try io { try Posix.makeDirectory(temp, mode: 0o700) }
+        var indexTemp: String?
         do {
-            let records = try copy(listing, from: tree, under: path, into: temp, limits: limits)
+            // Opened before the first byte is written, so that syncfs reports any writeback error of
+            // this install (it reports those seen on the file system since the fd was opened).
+            let tempFd = try io { try Posix.openDirectory(temp) }
+            defer { close(tempFd) }
+            let records = try copy(listing, from: tree, under: path, into: tempFd, displayPath: temp, limits: limits)
             let hash = TreeHash(files: records.map { ($0.path, $0.sha256) })
             if let expected, hash != expected {
                 throw StoreError.checksumMismatch(expected: expected, actual: hash, tree: Self.describe(tree, path))
@@ -102,6 +111,16 @@ public struct PluginStore: Sendable {
                 }
                 try remove(hash)
             }
+            // The index is written beside its final name before the sync, so that the one sync covers
+            // it too; it is renamed into place after the entry.
+            let indexTempPath = Posix.join(indexDirectory, ".tmp-" + Posix.randomToken())
+            indexTemp = indexTempPath
+            try io {
+                try Posix.writeFile(indexTempPath, StoreIndex.encode(hash: hash, records: records), mode: 0o444)
+                // Every file, directory and mode of the entry and the index are durable from here on:
+                // only now may the entry get its final name.
+                try Posix.syncFileSystem(tempFd, displayPath: temp)
+            }
             if Glibc.rename(temp, final) != 0 {
                 let code = errno
                 guard code == EEXIST || code == ENOTEMPTY else {
@@ -109,16 +128,29 @@ public struct PluginStore: Sendable {
                 }
                 // Another run installed the same tree meanwhile: keep theirs.
                 try io { try Posix.removeTree(temp) }
+                unlink(indexTempPath)
+                indexTemp = nil
                 if let existing = try entry(hash) { return existing }
                 throw StoreError.io(operation: "rename into place", path: final, reason: Posix.errorText(code))
             }
             try io {
+                let index = indexPath(for: hash)
+                guard Glibc.rename(indexTempPath, index) == 0 else {
+                    throw PosixError(operation: "rename into place", path: index, code: errno)
+                }
+                indexTemp = nil
+                // The entry's rename is durable before it is reported installed. A crash before this
+                // leaves either the `.tmp-*` directory (removed by `cleanTemporaries`) or the complete
+                // entry. The index's rename gets no fsync of its own (on ext4 it rides in the same
+                // journal commit anyway): if a crash loses it, the entry has no index, and its next
+                // check is a full one, which rewrites the index; an index whose entry is missing is
+                // removed by `cleanTemporaries`.
                 try Posix.fsyncDirectory(directory)
-                try Posix.writeFileAtomically(indexPath(for: hash), StoreIndex.encode(hash: hash, records: records))
             }
             return StoreEntry(hash: hash, path: final, files: records.map(\.hashedFile), installedNow: true)
         } catch {
             try? Posix.removeTree(temp)
+            if let indexTemp { unlink(indexTemp) }
             throw error
         }
     }
@@ -135,50 +167,78 @@ public struct PluginStore: Sendable {
         return StoreEntry(hash: hash, path: path, files: records.map(\.hashedFile), installedNow: false)
     }
 
-    /// Copies and hashes every file of `listing` into `temp`, seals it read-only, returns the index records.
+    /// Copies and hashes every file of `listing` into the directory open at `tempFd`, seals it
+    /// read-only and returns the index records. Nothing is synced here: `install` syncs once.
+    ///
+    /// Files and directories are created relative to directory fds (no path resolved per file) and
+    /// files get their read-only mode at creation (the fd stays writable), so that a file costs
+    /// create, write, fstat and close on the store side.
     private func copy(
-        _ listing: [FileTreeEntry], from tree: some FileTree, under base: String, into temp: String, limits: TreeLimits
+        _ listing: [FileTreeEntry], from tree: some FileTree, under base: String, into tempFd: Int32,
+        displayPath temp: String, limits: TreeLimits
     ) throws -> [IndexRecord] {
         let reader = try TreeReader(tree: tree, under: base)
         var budget = ByteBudget(limits: limits, tree: Self.describe(tree, base))
-        var directories: [String] = [temp]
-        var known: Set<Substring> = [""]
+        // Created directories by path, and in creation order (parents first) for sealing.
+        var directoryFds: [Substring: Int32] = [:]
+        var created: [(fd: Int32, path: Substring)] = []
+        defer { for item in created { close(item.fd) } }
+
+        func directoryFd(_ path: Substring) throws -> Int32 {
+            if path.isEmpty { return tempFd }
+            if let fd = directoryFds[path] { return fd }
+            let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+            let parentFd = try directoryFd(slash.map { path[..<$0] } ?? "")
+            let name = String(slash.map { path[path.index(after: $0)...] } ?? path)
+            guard mkdirat(parentFd, name, 0o700) == 0 else {
+                throw StoreError.io(operation: "create directory", path: Posix.join(temp, String(path)), reason: Posix.errorText(errno))
+            }
+            let fd = openat(parentFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw StoreError.io(operation: "open directory", path: Posix.join(temp, String(path)), reason: Posix.errorText(errno))
+            }
+            directoryFds[path] = fd
+            created.append((fd, path))
+            return fd
+        }
+
         var records = [IndexRecord]()
         records.reserveCapacity(listing.count)
         for entry in listing {
-            var parent: Substring = ""
-            for component in entry.path.split(separator: "/").dropLast() {
-                parent = parent.isEmpty ? component : entry.path[parent.startIndex..<component.endIndex]
-                if known.insert(parent).inserted {
-                    let dir = Posix.join(temp, String(parent))
-                    try io { try Posix.makeDirectory(dir, mode: 0o700) }
-                    directories.append(dir)
-                }
-            }
-            let target = Posix.join(temp, entry.path)
-            let fd = Glibc.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            var target: String { Posix.join(temp, entry.path) }
+            let path = entry.path
+            let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+            let parentFd = try directoryFd(slash.map { path[..<$0] } ?? "")
+            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            let mode: mode_t = entry.kind == .executable ? 0o555 : 0o444
+            // O_CREAT with a read-only mode still gives a writable fd for the new file.
+            let fd = openat(parentFd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
             guard fd >= 0 else { throw StoreError.io(operation: "create", path: target, reason: Posix.errorText(errno)) }
             defer { close(fd) }
             var hasher = SHA256()
-            _ = try reader.read(entry.path, budget: &budget) { chunk in
+            _ = try reader.read(path, budget: &budget) { chunk in
                 hasher.update(bufferPointer: chunk)
                 do throws(PosixError) { try Posix.writeAll(fd, chunk, displayPath: target) } catch { throw error.storeError }
             }
             let stat = try io { () throws -> FileStat in
-                try Posix.fsync(fd, displayPath: target)
-                guard fchmod(fd, entry.kind == .executable ? 0o555 : 0o444) == 0 else {
-                    throw PosixError(operation: "chmod", path: target, code: errno)
+                var stat = try Posix.fstat(fd, displayPath: target)
+                if stat.permissions != mode {
+                    // The umask took bits away: set the mode exactly (and record the new ctime).
+                    guard fchmod(fd, mode) == 0 else { throw PosixError(operation: "chmod", path: target, code: errno) }
+                    stat = try Posix.fstat(fd, displayPath: target)
                 }
-                return try Posix.fstat(fd, displayPath: target)
+                return stat
             }
-            records.append(IndexRecord(path: entry.path, stat: stat, sha256: Array(hasher.finalize())))
+            records.append(IndexRecord(path: path, stat: stat, sha256: Array(hasher.finalize())))
         }
-        // Deepest first, so that every directory is still writable while its children are sealed.
-        for dir in directories.reversed() {
-            try io {
-                try Posix.fsyncDirectory(dir)
-                guard chmod(dir, 0o555) == 0 else { throw PosixError(operation: "chmod", path: dir, code: errno) }
+        // Deepest first (children were created after their parents), the entry's root last.
+        for item in created.reversed() {
+            guard fchmod(item.fd, 0o555) == 0 else {
+                throw StoreError.io(operation: "chmod", path: Posix.join(temp, String(item.path)), reason: Posix.errorText(errno))
             }
+        }
+        guard fchmod(tempFd, 0o555) == 0 else {
+            throw StoreError.io(operation: "chmod", path: temp, reason: Posix.errorText(errno))
         }
         return records
     }
@@ -195,6 +255,10 @@ public struct PluginStore: Sendable {
     /// stale or missing index (best effort) so later quick checks pass.
     public func verify(_ hash: TreeHash, full: Bool = false) throws -> IntegrityReport {
         let entryPath = path(for: hash)
+        // The common case of every no-op run, decided cheaply; anything else takes the detailed way.
+        if !full, quickCheckPasses(hash, entryPath: entryPath) {
+            return IntegrityReport(hash: hash, fullCheck: false, problems: [])
+        }
         guard let root = try io({ try Posix.lstatIfExists(entryPath) }) else {
             return IntegrityReport(hash: hash, fullCheck: full, problems: [
                 IntegrityProblem(path: "", kind: .missingEntry, description: "store entry \(entryPath) for \(hash) is missing")

@@ -78,9 +78,15 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 enum TreePathRules {
     /// Why `path` is not acceptable as a file path inside a plugin tree, or nil when it is.
     static func problem(with path: String) -> String? {
+        var path = path
+        return path.withUTF8 { problem(withBytes: $0) }
+    }
+
+    /// `problem(with:)` for a path's UTF-8 bytes, checked without allocating when it is acceptable.
+    static func problem(withBytes path: UnsafeBufferPointer<UInt8>) -> String? {
         if path.isEmpty { return "the path is empty" }
-        if path.hasPrefix("/") { return "absolute paths are refused" }
-        for byte in path.utf8 {
+        if path[0] == UInt8(ascii: "/") { return "absolute paths are refused" }
+        for byte in path {
             switch byte {
             case 0: return "it contains a NUL byte"
             case UInt8(ascii: "\\"): return "it contains a backslash"
@@ -89,9 +95,19 @@ enum TreePathRules {
             default: continue
             }
         }
-        for component in path.split(separator: "/", omittingEmptySubsequences: false) {
-            if component.isEmpty { return "it has an empty component (a doubled or trailing '/')" }
-            if component == "." || component == ".." { return "it has a '\(component)' component" }
+        // Components, in order: none may be empty (a doubled or trailing '/'), "." or "..".
+        var start = 0
+        while start <= path.count {
+            var end = start
+            while end < path.count, path[end] != UInt8(ascii: "/") { end += 1 }
+            switch end - start {
+            case 0: return "it has an empty component (a doubled or trailing '/')"
+            case 1 where path[start] == UInt8(ascii: "."): return "it has a '.' component"
+            case 2 where path[start] == UInt8(ascii: ".") && path[start + 1] == UInt8(ascii: "."):
+                return "it has a '..' component"
+            default: break
+            }
+            start = end + 1
         }
         return nil
     }

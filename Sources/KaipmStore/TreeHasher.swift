@@ -110,7 +110,7 @@ enum TreeListing {
         }
         var total = 0
         for entry in listing {
-            let shown = Posix.join(path, entry.path)
+            var shown: String { Posix.join(path, entry.path) }
             if let reason = TreePathRules.problem(with: entry.path) {
                 throw StoreError.invalidPath(path: shown, tree: name, reason: reason)
             }
@@ -172,7 +172,8 @@ final class TreeReader {
 
     /// Reads the file at `path` (relative to the subtree), handing chunks to `sink`; returns its size.
     func read(_ path: String, budget: inout ByteBudget, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        let shown = Posix.join(base, path)
+        // The path as reported in errors; only built for one.
+        var shown: String { Posix.join(base, path) }
         let limits = budget.limits
         let treeName = budget.tree
         if let directory, let buffer {
@@ -181,7 +182,7 @@ final class TreeReader {
             let remaining = limits.maxTotalBytes - budget.total
             let outcome: Posix.ReadOutcome
             do {
-                outcome = try Posix.readChunks(fd, buffer: buffer.storage, limit: min(limits.maxFileBytes, remaining), displayPath: shown, sink)
+                outcome = try Posix.readChunks(fd, buffer: buffer.storage, limit: min(limits.maxFileBytes, remaining), sink)
             } catch let error as PosixError {
                 throw StoreError.source(.unreadable(path: shown, tree: treeName, reason: error.reason))
             }
@@ -214,7 +215,7 @@ final class TreeReader {
     }
 
     private func openFile(_ path: String, directory: DirectoryTree) throws -> Int32 {
-        let shown = Posix.join(base, path)
+        var shown: String { Posix.join(base, path) }
         let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
         let parent = slash.map { path[..<$0] } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -232,12 +233,12 @@ final class TreeReader {
     }
 
     /// The fd of directory `path` (relative to the subtree), opened component by component without following symlinks.
-    private func directoryFd(_ path: Substring, shown: String) throws -> Int32 {
+    private func directoryFd(_ path: Substring, shown: @autoclosure () -> String) throws -> Int32 {
         if let fd = directoryFds[path] { return fd }
         let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
         let parent = slash.map { path[..<$0] } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? String(path)
-        let parentFd = try directoryFd(parent, shown: shown)
+        let parentFd = try directoryFd(parent, shown: shown())
         let fd = openat(parentFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
@@ -245,7 +246,7 @@ final class TreeReader {
             if code == ELOOP || code == ENOTDIR {
                 throw StoreError.symlink(path: Posix.join(base, String(path)), tree: tree)
             }
-            throw StoreError.source(.unreadable(path: shown, tree: tree, reason: Posix.errorText(code)))
+            throw StoreError.source(.unreadable(path: shown(), tree: tree, reason: Posix.errorText(code)))
         }
         directoryFds[path] = fd
         return fd
