@@ -104,13 +104,13 @@ func storeSize(_ path: String) -> Int {
 }
 
 print("kaipm benchmark (median of \(runs) runs, \(ProcessInfo.processInfo.processorCount) cores)")
-print(pad("plugins", 9) + pad("first apply", 13) + pad("no-op apply", 13) + pad("1-change apply", 16) + pad("verify --full", 15)
-      + pad("sha256sum", 11) + "verify/sha256sum throughput")
+print(pad("plugins", 9) + pad("store", 10) + pad("first apply", 13) + pad("no-op apply", 13) + pad("1-change apply", 16)
+      + pad("verify --full", 24) + pad("sha256sum", 11) + "verify throughput / sha256sum's")
 for row in rows {
     let mb = Double(row.storeBytes) / 1e6
     let ratio = row.sha256sum / max(row.verifyFull, 0.001) * 100
-    print(pad("\(row.plugins)", 9) + pad(String(format: "%.0f ms", row.firstApply), 13) + pad(String(format: "%.1f ms", row.noop), 13)
-          + pad(String(format: "%.1f ms", row.oneChange), 16)
-          + pad(String(format: "%.0f ms (%.0f MB/s)", row.verifyFull, mb / (row.verifyFull / 1000)), 15)
+    print(pad("\(row.plugins)", 9) + pad(String(format: "%.0f MB", mb), 10) + pad(String(format: "%.0f ms", row.firstApply), 13)
+          + pad(String(format: "%.1f ms", row.noop), 13) + pad(String(format: "%.1f ms", row.oneChange), 16)
+          + pad(String(format: "%.0f ms (%.0f MB/s)", row.verifyFull, mb / (row.verifyFull / 1000)), 24)
           + pad(String(format: "%.0f ms", row.sha256sum), 11) + String(format: "%.0f%%", ratio))
 }
