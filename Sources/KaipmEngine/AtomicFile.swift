@@ -18,7 +18,10 @@ enum AtomicFile {
         let bytes = Array(text.utf8)
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            let n = bytes.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.write(fd, base + written, bytes.count - written)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 let error = failure("write", temp)

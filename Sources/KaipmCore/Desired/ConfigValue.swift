@@ -58,7 +58,8 @@ public indirect enum ConfigValue: Sendable, Hashable {
         case let .string(text): return ConfigValue.quote(text)
         case let .list(items): return "[" + items.map(\.inlineText).joined(separator: ", ") + "]"
         case let .map(map):
-            return "{" + map.keys.sorted().map { "\(ConfigValue.quote($0)): \(map[$0]!.inlineText)" }.joined(separator: ", ") + "}"
+            return "{" + map.sorted { $0.key < $1.key }.map { "\(ConfigValue.quote($0.key)): \($0.value.inlineText)" }
+                .joined(separator: ", ") + "}"
         }
     }
 
@@ -75,9 +76,8 @@ public indirect enum ConfigValue: Sendable, Hashable {
         switch self {
         case let .map(map) where !map.isEmpty:
             if inMapping { out += "\n" }
-            for key in map.keys.sorted() {
+            for (key, value) in map.sorted(by: { $0.key < $1.key }) {
                 out += pad + ConfigValue.quoteKey(key) + ":"
-                let value = map[key]!
                 switch value {
                 case .map(let inner) where !inner.isEmpty:
                     value.render(into: &out, indent: indent + 1, inMapping: true)
