@@ -148,6 +148,7 @@ public struct Reconciler: Sendable {
     /// Converges the host. With `saved`, applies exactly that plan or refuses when the revision
     /// or the observed state moved since it was made.
     public func apply(saved: Plan? = nil) throws(EngineError) -> ApplyReport {
+        let startedAt = Date().timeIntervalSince1970
         let (registry, store) = try openHost()
         let lock = try ReconcileLock(path: layout.lockFile, wait: options.lockWait, command: options.command)
         defer { withExtendedLifetime(lock) {} }
@@ -162,24 +163,28 @@ public struct Reconciler: Sendable {
         if let saved {
             try checkSaved(saved, against: plan)
         }
+        guard let resolver = planned.resolver else {
+            // The fast path found nothing to do: record the run in one transaction.
+            let runID = (try? registry.recordFinishedRun(revision: plan.revision, pinned: plan.pinned, host: plan.host,
+                                                         actor: options.actor, outcome: "no-op", startedAt: startedAt)) ?? 0
+            return ApplyReport(plan: plan, runID: runID, outcome: "no-op", failures: [])
+        }
         let runID: Int64
         do {
             runID = try registry.beginRun(revision: plan.revision, pinned: plan.pinned, host: plan.host, actor: options.actor)
         } catch {
             throw EngineError.registry("\(error)")
         }
-        var failures: [String] = []
-        if let resolver = planned.resolver {
-            let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
-                                        resolver: resolver, revision: plan.revision, actor: options.actor, runID: runID,
-                                        limits: options.limits)
-            failures = phase("execute \(plan.actions.count) action(s)") { executor.execute(plan) }.map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
-            syncBlockedConditions(registry: registry, resolution: planned.resolution, registered: Set(planned.observed.plugins.keys))
-            if plan.actions.contains(where: { $0.action == .update || $0.action == .remove || $0.action == .repair }) {
-                collectGarbage(registry: registry, store: store)
-            }
-            recordConvergence(planned, failed: !failures.isEmpty, registry: registry, store: store)
+        let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
+                                    resolver: resolver, revision: plan.revision, actor: options.actor, runID: runID,
+                                    limits: options.limits)
+        let failures = phase("execute \(plan.actions.count) action(s)") { executor.execute(plan) }
+            .map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
+        syncBlockedConditions(registry: registry, resolution: planned.resolution, registered: Set(planned.observed.plugins.keys))
+        if plan.actions.contains(where: { $0.action == .update || $0.action == .remove || $0.action == .repair }) {
+            collectGarbage(registry: registry, store: store)
         }
+        recordConvergence(planned, failed: !failures.isEmpty, registry: registry, store: store)
         let outcome = !failures.isEmpty ? "failed" : (plan.hasChanges ? "applied" : "no-op")
         try? registry.finishRun(runID, outcome: outcome, planJSON: plan.hasChanges || !failures.isEmpty ? PlanRenderer.compactJSON(plan) : nil,
                                 error: failures.isEmpty ? nil : failures.joined(separator: "\n"))

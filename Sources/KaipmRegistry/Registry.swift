@@ -163,8 +163,20 @@ public struct Registry: Sendable {
         }
     }
 
+    /// Records a whole run at once: one transaction for a run that had nothing to do.
+    public func recordFinishedRun(revision: String, pinned: Bool, host: String, actor: String, outcome: String,
+                                  startedAt: Double) throws(RegistryError) -> Int64 {
+        var run = ReconcileRun(id: nil, revision: revision, pinned: pinned, host: host, startedAt: startedAt,
+                               finishedAt: now(), outcome: outcome, planJSON: nil, error: nil, actor: actor)
+        try write { db in try run.insert(db) }
+        return run.id ?? 0
+    }
+
     /// Marks runs left `running` by a process that died as `interrupted`.
     public func markInterruptedRuns() throws(RegistryError) {
+        // A read first: the usual answer is "none", and a read costs no write transaction.
+        let any = try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM reconcile_runs WHERE outcome = 'running')") }
+        guard any == true else { return }
         try write { db in
             try db.execute(sql: "UPDATE reconcile_runs SET outcome = 'interrupted' WHERE outcome = 'running'")
         }
