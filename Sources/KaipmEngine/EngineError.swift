@@ -1,6 +1,6 @@
 import KaipmCore
 
-/// Why a reconcile could not run, classified as Flux does: some need a person, some a retry.
+/// Why a reconcile could not run, with what to do about it.
 public enum EngineError: Error, Sendable, CustomStringConvertible {
     /// Another reconcile holds the lock.
     case locked(path: String, holder: String, waited: Double)
@@ -40,14 +40,6 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             return message
         case let .actionsFailed(failures):
             return "\(failures.count) action(s) failed; the others were applied:\n" + failures.joined(separator: "\n")
-        }
-    }
-
-    /// Whether a retry later may succeed without a person changing anything.
-    public var isTransient: Bool {
-        switch self {
-        case .locked, .io, .registry: return true
-        default: return false
         }
     }
 }

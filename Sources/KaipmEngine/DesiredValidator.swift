@@ -1,0 +1,47 @@
+import Foundation
+import KaipmCore
+import KaipmStore
+
+/// `kaipm validate`: every problem of a desired-state tree, without a host.
+public enum DesiredValidator {
+    /// What validation found.
+    public struct Report: Sendable, Codable {
+        public var revision: String
+        public var errors: [String]
+        public var warnings: [String]
+        public var plugins: Int
+        public var hosts: Int
+    }
+
+    /// Parses the tree, then resolves every plugin (packages, hashes, pins, grants) once with no
+    /// host overrides and once for each host file, so that every entry and override is checked.
+    public static func validate(_ source: DesiredSource, limits: TreeLimits = TreeLimits()) throws(EngineError) -> Report {
+        let loaded = try DesiredLoader.load(source)
+        var errors = Set(loaded.state.allDiagnostics.map(\.description))
+        var warnings = Set(loaded.state.warnings.map(\.description))
+        var resolver = PluginResolver(loaded: loaded, store: PluginStore(directory: "/nonexistent/kaipm-validate-store"),
+                                      limits: limits, hashCache: [:])
+        var everything = loaded.state
+        everything.hosts = [:]
+        if var host = try? everything.forHost("(any host)") {
+            // Select every plugin, whatever its selector says.
+            for (id, plugin) in loaded.state.plugins where host.plugins[id] == nil && host.blocked[id] == nil {
+                host.plugins[id] = HostDesiredState.Plugin(desired: plugin, preloaded: loaded.state.kos.preload.contains(id),
+                                                           configFile: loaded.state.configs[id], hostConfig: nil)
+            }
+            for problems in resolver.resolve(host).blocked.values { errors.formUnion(problems.map(\.description)) }
+        }
+        for name in loaded.state.hosts.keys.sorted() {
+            guard let host = try? loaded.state.forHost(name) else { continue }
+            let resolution = resolver.resolve(host)
+            for problem in resolution.blocked.values.joined() where !errors.contains(problem.description) {
+                errors.insert("host \(name): \(problem)")
+            }
+            warnings.formUnion(resolution.warnings.map(\.description))
+        }
+        // Dependency problems on the "any host" pass are artefacts of ignoring selectors.
+        errors = errors.filter { !$0.contains("not desired on host '(any host)'") }
+        return Report(revision: loaded.revision, errors: errors.sorted(), warnings: warnings.sorted(),
+                      plugins: loaded.state.plugins.count + loaded.state.invalid.count, hosts: loaded.state.hosts.count)
+    }
+}
