@@ -52,6 +52,8 @@ enum Keyword: Sendable {
     case minLength(Int)
     case pattern(ECMARegex)
     case format(FormatChecker)
+    /// Draft-07 `contentEncoding`/`contentMediaType`, checked as assertions.
+    case content(ContentAssertion)
     case maxItems(Int)
     case minItems(Int)
     case uniqueItems

@@ -64,6 +64,10 @@ extension Evaluator {
             guard case .string(let s) = value, !checker.isValid(s) else { return true }
             if collect { report(node, "/format", "\(Evaluator.preview(value)) is not a valid \(checker.name)") }
             return false
+        case .content(let assertion):
+            guard case .string(let s) = value, let reason = assertion.failure(s) else { return true }
+            if collect { report(node, "/\(compiled.name)", "\(Evaluator.preview(value)) \(reason)") }
+            return false
         case .maxItems(let limit):
             guard case .array(let a) = value, a.count > limit else { return true }
             if collect { report(node, "/maxItems", "array has \(a.count) items, more than the maximum \(limit)") }

@@ -105,6 +105,12 @@ struct KeywordBuilder {
             guard case .string(let name) = f else { throw error("format", "must be a string") }
             if let checker = FormatChecker(name: name) { add("format", .format(checker)) }
         }
+        if draft == .draft7, dialect.validation {
+            let assertion = ContentAssertion(encoding: obj["contentEncoding"]?.stringValue, mediaType: obj["contentMediaType"]?.stringValue)
+            if assertion.checksSomething {
+                add(obj["contentMediaType"] != nil ? "contentMediaType" : "contentEncoding", .content(assertion))
+            }
+        }
         if dialect.applicator { try buildApplicators() }
         if dialect.unevaluated && draft != .draft7 {
             if obj["unevaluatedItems"] != nil {
