@@ -1,4 +1,5 @@
 import Foundation
+import KaipmStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,6 +43,61 @@ enum AtomicFile {
             let error = failure("rename into place", path)
             unlink(temp)
             throw error
+        }
+    }
+
+    /// Writes `text` to a temporary file beside `path`, without syncing, and returns its path: the
+    /// caller makes it durable (one `syncFileSystem` for many files) and then `publish`es it.
+    static func stage(_ text: String, for path: String, mode: mode_t = 0o644) throws(EngineError) -> String {
+        let dir = (path as NSString).deletingLastPathComponent
+        let temp = dir + "/.\((path as NSString).lastPathComponent).tmp-staged-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { throw failure("create", temp) }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.write(fd, base + written, bytes.count - written)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = failure("write", temp)
+                unlink(temp)
+                throw error
+            }
+            written += n
+        }
+        return temp
+    }
+
+    /// Renames a staged (and synced) file to its final name.
+    static func publish(_ temp: String, to path: String) throws(EngineError) {
+        guard rename(temp, path) == 0 else {
+            let error = failure("rename into place", path)
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// `syncfs` of the file system holding `directory`, skipped when that is the file system of
+    /// `other` (which the caller syncs anyway).
+    static func syncFileSystem(of directory: String, unlessSameAs other: String) throws(EngineError) {
+        var a = stat(), b = stat()
+        if stat(directory, &a) == 0, stat(other, &b) == 0, a.st_dev == b.st_dev { return }
+        do {
+            try FileSystemSync.sync(containing: directory)
+        } catch {
+            throw EngineError.io(operation: "sync", path: directory, reason: "\(error)")
+        }
+    }
+
+    /// Removes temporary files `write` and `stage` left in `directory` when a run was killed.
+    static func cleanTemporaries(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+            unlink(directory + "/" + name)
         }
     }
 

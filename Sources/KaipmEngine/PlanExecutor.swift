@@ -34,7 +34,8 @@ struct PlanExecutor {
         let pause = ProcessInfo.processInfo.environment["KAIPM_TEST_ACTION_DELAY_MS"].flatMap(UInt32.init) ?? 0
         var failures: [Failure] = []
         var failed = Set<String>()
-        prefetch(plan)
+        var stagedConfigs = prefetch(plan)
+        defer { for temp in stagedConfigs.values { unlink(temp) } }
         for action in plan.actions {
             let dependencies = resolution.resolved[action.plugin]?.dependsOn ?? []
             if failed.contains(action.plugin) || dependencies.contains(where: failed.contains) {
@@ -42,7 +43,7 @@ struct PlanExecutor {
                 continue
             }
             do {
-                try perform(action)
+                try perform(action, stagedConfig: action.action == .configure ? stagedConfigs.removeValue(forKey: action.plugin) : nil)
                 if pause > 0 { usleep(pause * 1000) }
             } catch {
                 failed.insert(action.plugin)
@@ -64,7 +65,8 @@ struct PlanExecutor {
         return AuditDraft(actor: actor, action: action.action.rawValue, detail: PlanRenderer.compactJSON(detail), runID: runID)
     }
 
-    private func perform(_ action: PlanAction) throws {
+    /// `stagedConfig`: the config file `prefetch` wrote and synced for a configure action, to rename into place.
+    private func perform(_ action: PlanAction, stagedConfig: String?) throws {
         let id = action.plugin
         switch action.action {
         case .install, .update, .repair:
@@ -90,8 +92,12 @@ struct PlanExecutor {
             guard let want = resolution.resolved[id], var row = try registry.plugin(id) else {
                 throw EngineError.stalePlan(reason: "\(id) is not installed")
             }
-            try FileManager.default.createDirectory(atPath: layout.configDir, withIntermediateDirectories: true)
-            try AtomicFile.write(want.renderedConfig, to: layout.configFile(id), mode: 0o640)
+            if let stagedConfig {
+                try AtomicFile.publish(stagedConfig, to: layout.configFile(id))
+            } else {
+                try FileManager.default.createDirectory(atPath: layout.configDir, withIntermediateDirectories: true)
+                try AtomicFile.write(want.renderedConfig, to: layout.configFile(id), mode: 0o640)
+            }
             row.configJSON = PlanRenderer.compactJSON(want.config)
             row.configHash = want.configHash
             row.revision = revision
@@ -117,23 +123,57 @@ struct PlanExecutor {
         }
     }
 
-    /// Writes the store entries the plan's installs and updates need, several at a time, before
-    /// the actions run in order. Creating thousands of files is bound by file-system latency,
-    /// not CPU, so overlapping entries shortens a first apply several times. It is safe ahead of
-    /// the registry: entries are content-addressed, and one left unused by a crash is collected.
+    /// Writes the store entries and config files the plan needs before the actions run in order,
+    /// so that a first apply pays for durability once instead of once per plugin.
+    ///
+    /// Store entries are staged several at a time (creating thousands of files is bound by
+    /// file-system latency, not CPU) into one `StoreBatch`, config files are written beside their
+    /// final names, then one `syncfs` makes all of it durable and the entries are renamed into
+    /// place. The configure actions later only rename their staged file (see `stagedConfigs`).
+    /// It is safe ahead of the registry: entries are content-addressed, one left unused by a crash
+    /// is collected, and a staged config file left by a crash is removed by `cleanTemporaries`.
     /// A failure here is ignored; the action itself retries and reports it.
-    private func prefetch(_ plan: Plan) {
+    private func prefetch(_ plan: Plan) -> [String: String] {
         let wanted = plan.actions.filter { $0.action == .install || $0.action == .update }
             .compactMap { resolution.resolved[$0.plugin] }
             .filter { !store.contains($0.treeHash) }
-        guard wanted.count > 1 else { return }
-        DispatchQueue.concurrentPerform(iterations: min(4, wanted.count)) { worker in
-            var index = worker
-            while index < wanted.count {
-                try? materialize(wanted[index], replacingTampered: false)
-                index += 4
+        let configures = plan.actions.filter { $0.action == .configure }.compactMap { resolution.resolved[$0.plugin] }
+        guard wanted.count + configures.count > 1, let batch = try? store.beginBatch() else { return [:] }
+        if !wanted.isEmpty {
+            let workers = min(4, wanted.count)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var index = worker
+                while index < wanted.count {
+                    _ = try? stage(wanted[index], into: batch)
+                    index += workers
+                }
             }
         }
+        var staged: [String: String] = [:]
+        if !configures.isEmpty, (try? FileManager.default.createDirectory(atPath: layout.configDir, withIntermediateDirectories: true)) != nil {
+            for want in configures {
+                if let temp = try? AtomicFile.stage(want.renderedConfig, for: layout.configFile(want.id), mode: 0o640) {
+                    staged[want.id] = temp
+                }
+            }
+        }
+        do {
+            // The config folder is normally on the store's file system, which the commit syncs; when
+            // it is not, it gets its own sync first.
+            try AtomicFile.syncFileSystem(of: layout.configDir, unlessSameAs: store.directory)
+            try batch.commit()
+        } catch {
+            for temp in staged.values { unlink(temp) }
+            return [:]
+        }
+        return staged
+    }
+
+    /// Stages `want`'s bytes into `batch` from its pinned source, unless the store has them.
+    private func stage(_ want: ResolvedPlugin, into batch: StoreBatch) throws {
+        guard let source = resolution.sources[want.id] else { return }
+        guard case let .success(files) = resolver.locate(source) else { return }
+        _ = try batch.stage(from: files.tree, under: files.root, expected: want.treeHash, limits: limits)
     }
 
     /// Makes the store hold `want`'s bytes, re-reading them from the pinned source if the entry

@@ -77,82 +77,102 @@ public struct PluginStore: Sendable {
     /// files differ in their executable bits (which the h1 hash does not cover), is replaced.
     ///
     /// Durability is batched: one `syncfs` per entry instead of one `fsync` per file (see
-    /// `Posix.syncFileSystem` for why that is still crash safe).
+    /// `Posix.syncFileSystem` for why that is still crash safe). To install many entries, a
+    /// `StoreBatch` shares that one `syncfs` among all of them.
     public func install(
         from tree: some FileTree, under path: String = "", expected: TreeHash? = nil, limits: TreeLimits = .default
     ) throws -> StoreEntry {
-        let listing = try TreeListing.validated(tree, under: path, limits: limits)
+        let batch = try beginBatch()
+        if let existing = try batch.stage(from: tree, under: path, expected: expected, limits: limits) {
+            return existing
+        }
+        guard let entry = try batch.commit().first else {
+            throw StoreError.io(operation: "install", path: directory, reason: "the staged entry was not committed")
+        }
+        return entry
+    }
+
+    /// Starts installing several entries that are made durable together (see `StoreBatch`).
+    public func beginBatch() throws -> StoreBatch {
         try io {
             try Posix.makeDirectories(directory)
             try Posix.makeDirectory(indexDirectory, mode: 0o755)
         }
-        if let expected, let existing = try reusableEntry(expected, listing: listing) {
-            return existing
-        }
+        // Opened before the first byte is written, so that syncfs reports any writeback error of
+        // this batch (it reports those seen on the file system since the fd was opened).
+        return StoreBatch(store: self, directoryFd: try io { try Posix.openDirectory(directory) })
+    }
 
+    /// A complete, read-only, not yet durable copy of a tree in a `.tmp-*` directory, with its
+    /// index beside its final name: what `StoreBatch.commit` publishes.
+    struct StagedEntry: Sendable {
+        var hash: TreeHash
+        var temp: String
+        var indexTemp: String
+        var records: [IndexRecord]
+    }
+
+    /// Copies and hashes `tree` into a new `.tmp-*` directory and writes its index; syncs nothing.
+    /// Returns the existing entry instead when an intact one with the same files is there.
+    func stage(
+        from tree: some FileTree, under path: String, expected: TreeHash?, limits: TreeLimits
+    ) throws -> (existing: StoreEntry?, staged: StagedEntry?) {
+        let listing = try TreeListing.validated(tree, under: path, limits: limits)
+        if let expected, let existing = try reusableEntry(expected, listing: listing) {
+            return (existing, nil)
+        }
         let temp = Posix.join(directory, ".tmp-" + Posix.randomToken())
         try io { try Posix.makeDirectory(temp, mode: 0o700) }
-        var indexTemp: String?
         do {
-            // Opened before the first byte is written, so that syncfs reports any writeback error of
-            // this install (it reports those seen on the file system since the fd was opened).
             let tempFd = try io { try Posix.openDirectory(temp) }
             defer { close(tempFd) }
             let records = try copy(listing, from: tree, under: path, into: tempFd, displayPath: temp, limits: limits)
-            let hash = TreeHash(files: records.map { ($0.path, $0.sha256) })
+            let hash = TreeHash(files: records.files.map { ($0.path, $0.sha256) })
             if let expected, hash != expected {
                 throw StoreError.checksumMismatch(expected: expected, actual: hash, tree: Self.describe(tree, path))
             }
-            let final = self.path(for: hash)
-            if try io({ try Posix.lstatIfExists(final) }) != nil {
+            if try io({ try Posix.lstatIfExists(self.path(for: hash)) }) != nil {
                 if let existing = try reusableEntry(hash, listing: listing) {
                     try io { try Posix.removeTree(temp) }
-                    return existing
+                    return (existing, nil)
                 }
                 try remove(hash)
             }
             // The index is written beside its final name before the sync, so that the one sync covers
             // it too; it is renamed into place after the entry.
-            let indexTempPath = Posix.join(indexDirectory, ".tmp-" + Posix.randomToken())
-            indexTemp = indexTempPath
+            let indexTemp = Posix.join(indexDirectory, ".tmp-" + Posix.randomToken())
             try io {
-                try Posix.writeFile(indexTempPath, StoreIndex.encode(hash: hash, records: records), mode: 0o444)
-                // Every file, directory and mode of the entry and the index are durable from here on:
-                // only now may the entry get its final name.
-                try Posix.syncFileSystem(tempFd, displayPath: temp)
+                try Posix.writeFile(indexTemp, StoreIndex.encode(hash: hash, records: records.files, directories: records.directories),
+                                    mode: 0o444)
             }
-            if Glibc.rename(temp, final) != 0 {
-                let code = errno
-                guard code == EEXIST || code == ENOTEMPTY else {
-                    throw StoreError.io(operation: "rename into place", path: final, reason: Posix.errorText(code))
-                }
-                // Another run installed the same tree meanwhile: keep theirs.
-                try io { try Posix.removeTree(temp) }
-                unlink(indexTempPath)
-                indexTemp = nil
-                if let existing = try entry(hash) { return existing }
-                throw StoreError.io(operation: "rename into place", path: final, reason: Posix.errorText(code))
-            }
-            try io {
-                let index = indexPath(for: hash)
-                guard Glibc.rename(indexTempPath, index) == 0 else {
-                    throw PosixError(operation: "rename into place", path: index, code: errno)
-                }
-                indexTemp = nil
-                // The entry's rename is durable before it is reported installed. A crash before this
-                // leaves either the `.tmp-*` directory (removed by `cleanTemporaries`) or the complete
-                // entry. The index's rename gets no fsync of its own (on ext4 it rides in the same
-                // journal commit anyway): if a crash loses it, the entry has no index, and its next
-                // check is a full one, which rewrites the index; an index whose entry is missing is
-                // removed by `cleanTemporaries`.
-                try Posix.fsyncDirectory(directory)
-            }
-            return StoreEntry(hash: hash, path: final, files: records.map(\.hashedFile), installedNow: true)
+            return (nil, StagedEntry(hash: hash, temp: temp, indexTemp: indexTemp, records: records.files))
         } catch {
             try? Posix.removeTree(temp)
-            if let indexTemp { unlink(indexTemp) }
             throw error
         }
+    }
+
+    /// Renames a staged entry (made durable by the caller) and its index into place.
+    func publish(_ staged: StagedEntry) throws -> StoreEntry {
+        let final = path(for: staged.hash)
+        if Glibc.rename(staged.temp, final) != 0 {
+            let code = errno
+            try? Posix.removeTree(staged.temp)
+            unlink(staged.indexTemp)
+            guard code == EEXIST || code == ENOTEMPTY else {
+                throw StoreError.io(operation: "rename into place", path: final, reason: Posix.errorText(code))
+            }
+            // Another run installed the same tree meanwhile: keep theirs.
+            if let existing = try entry(staged.hash) { return existing }
+            throw StoreError.io(operation: "rename into place", path: final, reason: Posix.errorText(code))
+        }
+        let index = indexPath(for: staged.hash)
+        guard Glibc.rename(staged.indexTemp, index) == 0 else {
+            let code = errno
+            unlink(staged.indexTemp)
+            throw StoreError.io(operation: "rename into place", path: index, reason: Posix.errorText(code))
+        }
+        return StoreEntry(hash: staged.hash, path: final, files: staged.records.map(\.hashedFile), installedNow: true)
     }
 
     /// The existing entry for `hash` when it is intact and holds exactly `listing`'s paths, kinds and sizes.
@@ -168,7 +188,8 @@ public struct PluginStore: Sendable {
     }
 
     /// Copies and hashes every file of `listing` into the directory open at `tempFd`, seals it
-    /// read-only and returns the index records. Nothing is synced here: `install` syncs once.
+    /// read-only and returns the index records of the files and of the subdirectories (stat taken
+    /// after sealing). Nothing is synced here: `install` syncs once.
     ///
     /// Files and directories are created relative to directory fds (no path resolved per file) and
     /// files get their read-only mode at creation (the fd stays writable), so that a file costs
@@ -176,7 +197,7 @@ public struct PluginStore: Sendable {
     private func copy(
         _ listing: [FileTreeEntry], from tree: some FileTree, under base: String, into tempFd: Int32,
         displayPath temp: String, limits: TreeLimits
-    ) throws -> [IndexRecord] {
+    ) throws -> (files: [IndexRecord], directories: [IndexRecord]) {
         let reader = try TreeReader(tree: tree, under: base)
         var budget = ByteBudget(limits: limits, tree: Self.describe(tree, base))
         // Created directories by path, and in creation order (parents first) for sealing.
@@ -240,7 +261,13 @@ public struct PluginStore: Sendable {
         guard fchmod(tempFd, 0o555) == 0 else {
             throw StoreError.io(operation: "chmod", path: temp, reason: Posix.errorText(errno))
         }
-        return records
+        var directories = [IndexRecord]()
+        for item in created {
+            let path = String(item.path)
+            let stat = try io { try Posix.fstat(item.fd, displayPath: Posix.join(temp, path)) }
+            directories.append(IndexRecord(path: path, stat: stat, sha256: StoreIndex.zeroDigest))
+        }
+        return (records, directories)
     }
 
     // MARK: - Integrity
@@ -279,6 +306,15 @@ public struct PluginStore: Sendable {
             problems += try fullCheck(hash, entryPath: entryPath, walked: walked, index: index)
         } else if let index {
             problems += quickCheck(walked: walked, index: index)
+            if problems.isEmpty, !quickCheckPasses(hash, entryPath: entryPath) {
+                // Every file is as installed but a directory's times moved (a file created and
+                // deleted again, say): record the directories as they are now, so that the next
+                // quick check is a quick one again.
+                let directories = walked.filter(\.stat.isDirectory).map {
+                    IndexRecord(path: $0.path, stat: $0.stat, sha256: StoreIndex.zeroDigest)
+                }
+                try? Posix.writeFileAtomically(indexPath(for: hash), StoreIndex.encode(hash: hash, records: index, directories: directories))
+            }
         }
         problems.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         return IntegrityReport(hash: hash, fullCheck: full || index == nil, problems: problems)
@@ -398,9 +434,12 @@ public struct PluginStore: Sendable {
                     description: "the entry's content hashes to \(actual), not \(hash)"))
             }
             problems += indexDifferences
-        } else if problems.isEmpty, index != fresh {
+        } else if problems.isEmpty, index != fresh || !quickCheckPasses(hash, entryPath: entryPath) {
             // Authentic content with a missing or stale stat cache: refresh it so quick checks pass again.
-            try? Posix.writeFileAtomically(indexPath(for: hash), StoreIndex.encode(hash: hash, records: fresh))
+            let directories = walked.filter(\.stat.isDirectory).map {
+                IndexRecord(path: $0.path, stat: $0.stat, sha256: StoreIndex.zeroDigest)
+            }
+            try? Posix.writeFileAtomically(indexPath(for: hash), StoreIndex.encode(hash: hash, records: fresh, directories: directories))
         }
         return problems
     }

@@ -12,28 +12,42 @@ struct IndexRecord: Sendable, Equatable {
 
 /// The stat cache of one store entry, kept at `store/.index/<hex>.tsv` (outside the read-only entry).
 ///
-/// Format: a header line `kaipm-store-index 1 <h1 hash>`, then one line per file:
+/// Format: a header line `kaipm-store-index 2 <h1 hash>`, then one line per file:
 /// `<size>\t<mtime ns>\t<ctime ns>\t<inode>\t<mode octal>\t<sha256 hex>\t<path>` (the path last, so it
-/// may contain tabs; it never contains a line break).
+/// may contain tabs; it never contains a line break), then one line per subdirectory in the same
+/// shape, with its directory mode and a digest of zeros. Directory lines let the quick check
+/// trust a directory whose mtime, ctime and inode did not change to hold the same names, instead
+/// of listing it (creating, removing or renaming anything in a directory changes its mtime and
+/// ctime, and ctime cannot be set back). Version 1 had no directory lines; such an index reads
+/// as missing, so the entry gets one full check, which rewrites it.
 ///
 /// The index is read on every quick integrity check (each no-op run reads all of them), so it is
 /// parsed straight from its bytes in one pass: integers by hand, the digest without intermediate
 /// arrays, and a String made for the path only (`decode`), or for nothing at all (`Line`, used by
 /// the quick check).
 enum StoreIndex {
-    static let magic = "kaipm-store-index 1"
+    static let magic = "kaipm-store-index 2"
 
-    static func encode(hash: TreeHash, records: [IndexRecord]) -> [UInt8] {
+    /// `records` are the files, `directories` the subdirectories (not the entry's root, whose times
+    /// move when it is renamed into place), each with its stat.
+    static func encode(hash: TreeHash, records: [IndexRecord], directories: [IndexRecord]) -> [UInt8] {
         var out = "\(magic) \(hash.value)\n"
-        for r in records {
+        for r in records + directories.map({ IndexRecord(path: $0.path, stat: $0.stat, sha256: zeroDigest) }) {
             out += "\(r.stat.size)\t\(r.stat.mtimeNs)\t\(r.stat.ctimeNs)\t\(r.stat.inode)\t"
             out += "\(String(r.stat.mode, radix: 8))\t\(Hex.encode(r.sha256))\t\(r.path)\n"
         }
         return Array(out.utf8)
     }
 
-    /// The records, or nil when the text is not an index of `hash` (corrupt, truncated, another entry's).
+    static let zeroDigest = [UInt8](repeating: 0, count: 32)
+
+    /// The file records, or nil when the text is not an index of `hash` (corrupt, truncated, another entry's).
     static func decode(_ bytes: [UInt8], hash: TreeHash) -> [IndexRecord]? {
+        decodeAll(bytes, hash: hash)?.filter { !$0.stat.isDirectory }
+    }
+
+    /// The file records and then the directory records, or nil as for `decode`.
+    static func decodeAll(_ bytes: [UInt8], hash: TreeHash) -> [IndexRecord]? {
         bytes.withUnsafeBufferPointer { buffer -> [IndexRecord]? in
             guard var offset = bodyStart(buffer, hash: hash) else { return nil }
             var records = [IndexRecord]()

@@ -150,7 +150,7 @@ import Testing
         chmod(file, 0o444)
         // The intruder rewrites the index to match; only the full check, anchored on the hash, catches it.
         let records = try [IndexRecord](walkForIndex(entry.path))
-        try Posix.writeFileAtomically(store.indexPath(for: entry.hash), StoreIndex.encode(hash: entry.hash, records: records))
+        try Posix.writeFileAtomically(store.indexPath(for: entry.hash), StoreIndex.encode(hash: entry.hash, records: records, directories: []))
         #expect(try store.verify(entry.hash).isIntact)
         let full = try store.verify(entry.hash, full: true)
         #expect(!full.isIntact)
