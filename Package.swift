@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "kaipm",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "kaipm", targets: ["kaipm"]),
         .library(name: "JSONSchema", targets: ["JSONSchema"]),
@@ -26,9 +26,11 @@ let package = Package(
         .target(name: "JSONSchema"),
         .executableTarget(name: "JSONSchemaBench", dependencies: ["JSONSchema"]),
         // The pure core: models, desired-state parsing and validation, the planner. No I/O.
+        // It validates configs and desired-state files with the (equally pure) JSONSchema module.
         .target(
             name: "KaipmCore",
             dependencies: [
+                "JSONSchema",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -66,14 +68,14 @@ let package = Package(
         // The benchmark of `make bench`: generates repositories and times the real binary.
         .executableTarget(name: "kaipm-bench", path: "Sources/kaipm-bench"),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"]),
-        .testTarget(name: "KaipmCoreTests", dependencies: ["KaipmCore"]),
+        .testTarget(name: "KaipmCoreTests", dependencies: ["KaipmCore", "JSONSchema"]),
         .testTarget(name: "KaipmGitTests", dependencies: ["KaipmGit"]),
         .testTarget(name: "KaipmStoreTests", dependencies: ["KaipmStore"]),
         .testTarget(
             name: "KaipmRegistryTests",
             dependencies: ["KaipmRegistry", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "KaipmEngineTests", dependencies: ["KaipmEngine"]),
+        .testTarget(name: "KaipmEngineTests", dependencies: ["KaipmEngine", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -37,11 +37,11 @@ public struct DesiredSnapshot: Sendable {
     public var identity: String?
     public var fetched: FetchResult?
 
-    /// Parses the desired state.
-    public func parse() throws(EngineError) -> LoadedDesired {
+    /// Parses the desired state (of only the plugins in `only`, when given: see `DesiredState.load`).
+    public func parse(only: Set<String>? = nil) throws(EngineError) -> LoadedDesired {
         let state: DesiredState
         do {
-            state = try DesiredState.load(from: desiredTree, prefix: prefix)
+            state = try DesiredState.load(from: desiredTree, prefix: prefix, only: only)
         } catch {
             throw EngineError.invalidDesiredState(error)
         }

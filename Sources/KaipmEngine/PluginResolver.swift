@@ -55,7 +55,8 @@ struct PluginResolver {
         }
     }
 
-    mutating func resolve(_ host: HostDesiredState) -> HostResolution {
+    /// `assumed`: plugins outside `host` known to resolve (see `DesiredState.forHost(_:assumed:)`).
+    mutating func resolve(_ host: HostDesiredState, assumed: Set<String> = []) -> HostResolution {
         var resolution = HostResolution(resolved: [:], blocked: host.blocked, warnings: host.warnings, sources: [:])
         for id in host.plugins.keys.sorted() {
             guard let plugin = host.plugins[id] else { continue }
@@ -72,7 +73,7 @@ struct PluginResolver {
         while changed {
             changed = false
             for (id, plugin) in resolution.resolved {
-                if let missing = plugin.dependsOn.first(where: { resolution.resolved[$0] == nil }) {
+                if let missing = plugin.dependsOn.first(where: { resolution.resolved[$0] == nil && !assumed.contains($0) }) {
                     resolution.blocked[id, default: []].append(
                         Diagnostic("depends on '\(missing)', which is blocked", plugin: id, hint: "fix '\(missing)' first"))
                     resolution.resolved[id] = nil

@@ -20,6 +20,9 @@ public struct ReconcileOptions: Sendable {
     public var command: String
     /// Where the phases of a run are logged (debug level, with timings).
     public var logger: Logger
+    /// Re-read only the plugins whose inputs changed since the host converged (see
+    /// `ResolutionInputs`); off, every plugin is parsed and resolved. The plans are the same.
+    public var incremental: Bool = true
 
     public init(root: String, source: DesiredSource, host: String, actor: String = "kaipm", lockWait: Double = 0,
                 fullVerify: Bool = false, limits: TreeLimits = TreeLimits(), command: String = "kaipm",
@@ -78,6 +81,10 @@ public struct Reconciler: Sendable {
         var desiredKey: String?
         /// What was observed before planning.
         var observed: ObservedState
+        /// What the plan was resolved from, to record with the converged state.
+        var inputs: ResolutionInputs?
+        /// The desired key moved although there is nothing to do: the converged state is re-recorded.
+        var refreshConverged = false
     }
 
     /// Bump when a change of kaipm changes how a revision resolves, so that recorded
@@ -105,17 +112,31 @@ public struct Reconciler: Sendable {
         }
         let observed = phase("observe \(rows.count) plugin(s)") { HostObserver(layout: layout, store: store).observe(rows, full: options.fullVerify) }
         let desiredKey = snapshot.identity.map { "\(Self.resolutionVersion)|\($0)|\(options.host)" }
+        let converged = desiredKey == nil ? nil : try? registry.convergedState(host: options.host)
+        let convergedPlan = converged.flatMap { try? JSONDecoder().decode(Plan.self, from: Data($0.planJSON.utf8)) }
 
         // The no-op fast path: the same revision and the same observed state as the last time the
         // host converged mean the same (empty) plan, so nothing needs parsing or hashing.
-        if let desiredKey, let converged = try? registry.convergedState(host: options.host),
-           converged.desiredKey == desiredKey, converged.fingerprint == observed.fingerprint,
-           var plan = try? JSONDecoder().decode(Plan.self, from: Data(converged.planJSON.utf8)), plan.actions.isEmpty {
+        if let desiredKey, let converged, converged.desiredKey == desiredKey, converged.fingerprint == observed.fingerprint,
+           var plan = convergedPlan, plan.actions.isEmpty {
             plan.revision = snapshot.revision
             plan.observedFingerprint = observed.fingerprint
             options.logger.debug("converged state unchanged: nothing to parse")
             return Planned(plan: plan, resolution: HostResolution(resolved: [:], blocked: [:], warnings: [], sources: [:]),
                            resolver: nil, desiredKey: desiredKey, observed: observed)
+        }
+
+        let scope = "\(Self.resolutionVersion)|\(snapshot.prefix)|\(options.host)"
+        let listing = snapshot.pinned && desiredKey != nil ? DesiredListing.read(snapshot.desiredTree) : nil
+        // A new revision of a host that converged and was not touched since: only the plugins whose
+        // inputs changed are parsed and planned.
+        if options.incremental, let listing, let converged, converged.fingerprint == observed.fingerprint,
+           let previous = converged.inputs.flatMap(ResolutionInputs.decode), previous.scope == scope,
+           previous.global == listing.global, let convergedPlan, convergedPlan.actions.isEmpty,
+           convergedPlan.blocked.isEmpty, convergedPlan.warnings.isEmpty,
+           let planned = try incrementalPlan(snapshot: snapshot, listing: listing, previous: previous, previousPlan: convergedPlan,
+                                             observed: observed, desiredKey: desiredKey, registry: registry, store: store) {
+            return planned
         }
 
         let loaded = try phase("parse the desired state") { () throws(EngineError) in try snapshot.parse() }
@@ -125,10 +146,7 @@ public struct Reconciler: Sendable {
         } catch {
             throw EngineError.invalidDesiredState(error)
         }
-        let cache = (try? registry.cachedTreeHashes()) ?? [:]
-        let intact = Set(observed.plugins.values.filter { $0.storeProblems.isEmpty }.compactMap(\.treeHash))
-        var resolver = PluginResolver(loaded: loaded, store: store, limits: options.limits, hashCache: cache,
-                                      intactEntries: intact)
+        var resolver = makeResolver(loaded: loaded, observed: observed, registry: registry, store: store)
         resolver.packageCache = (try? registry.cachedPackages()) ?? [:]
         let resolution = phase("resolve \(host.plugins.count) plugin(s)") { resolver.resolve(host) }
         try? registry.cacheTreeHashes(resolver.newHashes)
@@ -136,7 +154,121 @@ public struct Reconciler: Sendable {
         let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: observed,
                                 context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
                                 warnings: resolution.warnings)
-        return Planned(plan: plan, resolution: resolution, resolver: resolver, desiredKey: desiredKey, observed: observed)
+        var inputs: ResolutionInputs?
+        if let listing {
+            var all = ResolutionInputs(scope: scope, global: listing.global, plugins: [:])
+            for id in listing.entries.keys {
+                all.plugins[id] = Self.pluginInputs(id, listing: listing, loaded: loaded, resolution: resolution)
+            }
+            inputs = all
+        }
+        return Planned(plan: plan, resolution: resolution, resolver: resolver, desiredKey: desiredKey, observed: observed,
+                       inputs: inputs)
+    }
+
+    func makeResolver(loaded: LoadedDesired, observed: ObservedState, registry: Registry, store: PluginStore) -> PluginResolver {
+        let cache = (try? registry.cachedTreeHashes()) ?? [:]
+        let intact = Set(observed.plugins.values.filter { $0.storeProblems.isEmpty }.compactMap(\.treeHash))
+        return PluginResolver(loaded: loaded, store: store, limits: options.limits, hashCache: cache, intactEntries: intact)
+    }
+
+    /// The plan of a new revision for a host that converged on `previous` and was not touched
+    /// since: the plugins whose entry, config file or source changed, and those depending on them,
+    /// are parsed, resolved and planned as a full reconcile would; the others are known to need
+    /// nothing. Nil when too much changed for this to pay (the caller does the full reconcile).
+    func incrementalPlan(snapshot: DesiredSnapshot, listing: DesiredListing, previous: ResolutionInputs, previousPlan: Plan,
+                         observed: ObservedState, desiredKey: String?, registry: Registry,
+                         store: PluginStore) throws(EngineError) -> Planned? {
+        // A config file without an entry makes a warning that only a full load gives.
+        for id in listing.configs.keys where listing.entries[id] == nil { return nil }
+        var changed = Set<String>()
+        for id in Set(previous.plugins.keys).union(listing.entries.keys) {
+            guard let was = previous.plugins[id], let entry = listing.entries[id],
+                was.entry == entry, was.config == listing.configs[id] ?? "-"
+            else {
+                changed.insert(id)
+                continue
+            }
+            switch was.source {
+            case "-", "pinned": break
+            case "volatile": changed.insert(id)
+            default:
+                let now = (try? snapshot.sourceTree.identity(of: was.sourcePath)) ?? nil
+                if now != was.source { changed.insert(id) }
+            }
+        }
+        // Whoever depends on a changed plugin may resolve differently too.
+        var dependents: [String: [String]] = [:]
+        for (id, plugin) in previous.plugins {
+            for dependency in plugin.dependsOn { dependents[dependency, default: []].append(id) }
+        }
+        var affected = changed
+        var queue = Array(changed)
+        while let id = queue.popLast() {
+            for dependent in dependents[id] ?? [] where affected.insert(dependent).inserted { queue.append(dependent) }
+        }
+        guard affected.count <= max(64, previous.plugins.count / 4) else { return nil }
+        options.logger.debug("incremental plan", metadata: ["changed": "\(changed.count)", "affected": "\(affected.count)"])
+
+        var plan = previousPlan
+        plan.revision = snapshot.revision
+        plan.pinned = snapshot.pinned
+        plan.observedFingerprint = observed.fingerprint
+        var inputs = previous
+        guard !affected.isEmpty else {
+            return Planned(plan: plan, resolution: HostResolution(resolved: [:], blocked: [:], warnings: [], sources: [:]),
+                           resolver: nil, desiredKey: desiredKey, observed: observed, inputs: inputs, refreshConverged: true)
+        }
+
+        let loaded = try phase("parse \(affected.count) changed plugin(s)") { () throws(EngineError) in try snapshot.parse(only: affected) }
+        var assumed: [String: Bool] = [:]
+        for (id, plugin) in previous.plugins where plugin.resolved && !affected.contains(id) { assumed[id] = plugin.active }
+        let host: HostDesiredState
+        do {
+            host = try loaded.state.forHost(options.host, assumed: assumed)
+        } catch {
+            throw EngineError.invalidDesiredState(error)
+        }
+        var resolver = makeResolver(loaded: loaded, observed: observed, registry: registry, store: store)
+        let resolution = phase("resolve \(host.plugins.count) plugin(s)") { resolver.resolve(host, assumed: Set(assumed.keys)) }
+        try? registry.cacheTreeHashes(resolver.newHashes)
+        try? registry.cachePackages(resolver.newPackages)
+        var touched = ObservedState()
+        for id in affected { touched.plugins[id] = observed.plugins[id] }
+        plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: touched,
+                            context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
+                            warnings: resolution.warnings)
+        plan.observedFingerprint = observed.fingerprint
+        plan.suspended = (previousPlan.suspended.filter { !affected.contains($0) } + plan.suspended).sorted()
+        for id in affected {
+            inputs.plugins[id] = Self.pluginInputs(id, listing: listing, loaded: loaded, resolution: resolution)
+        }
+        return Planned(plan: plan, resolution: resolution, resolver: resolver, desiredKey: desiredKey, observed: observed,
+                       inputs: inputs)
+    }
+
+    /// What plugin `id` was resolved from, or nil when the revision has no entry for it.
+    static func pluginInputs(_ id: String, listing: DesiredListing, loaded: LoadedDesired,
+                             resolution: HostResolution) -> ResolutionInputs.Plugin? {
+        guard let entry = listing.entries[id] else { return nil }
+        let desired = loaded.state.plugins[id]
+        let resolved = resolution.resolved[id]
+        var sourcePath = ""
+        var source = "-"
+        if resolved != nil, let origin = resolution.sources[id] {
+            switch origin {
+            case let .path(path):
+                sourcePath = path
+                source = ((try? loaded.sourceTree.identity(of: path)) ?? nil) ?? "volatile"
+            case .dir:
+                source = desired?.checksum != nil ? "pinned" : "volatile"
+            default:
+                source = "volatile"
+            }
+        }
+        return ResolutionInputs.Plugin(entry: entry, config: listing.configs[id] ?? "-", sourcePath: sourcePath, source: source,
+                                       resolved: resolved != nil, active: resolved?.active ?? false,
+                                       dependsOn: desired?.dependsOn ?? [])
     }
 
     /// Computes the plan without changing anything but caches.
@@ -155,6 +287,7 @@ public struct Reconciler: Sendable {
         do {
             try registry.markInterruptedRuns()
             try store.cleanTemporaries()
+            AtomicFile.cleanTemporaries(in: layout.configDir)
         } catch {
             throw EngineError.registry("\(error)")
         }
@@ -165,6 +298,9 @@ public struct Reconciler: Sendable {
         }
         guard let resolver = planned.resolver else {
             // The fast path found nothing to do: record the run in one transaction.
+            if planned.refreshConverged {
+                recordConvergence(planned, failed: false, registry: registry, store: store)
+            }
             let runID = (try? registry.recordFinishedRun(revision: plan.revision, pinned: plan.pinned, host: plan.host,
                                                          actor: options.actor, outcome: "no-op", startedAt: startedAt)) ?? 0
             return ApplyReport(plan: plan, runID: runID, outcome: "no-op", failures: [])
@@ -210,8 +346,11 @@ public struct Reconciler: Sendable {
         var converged = planned.plan
         converged.actions = []
         converged.observedFingerprint = observed.fingerprint
+        // Inputs are kept only for a clean plan: the incremental path assumes every plugin it does
+        // not re-read was resolved, unblocked and without warnings.
+        let inputs = converged.blocked.isEmpty && converged.warnings.isEmpty ? planned.inputs?.encode() : nil
         try? registry.recordConverged(host: options.host, desiredKey: key, fingerprint: observed.fingerprint,
-                                      planJSON: PlanRenderer.compactJSON(converged))
+                                      planJSON: PlanRenderer.compactJSON(converged), inputs: inputs)
     }
 
     /// Terraform's stale-plan rule: the same revision, the same observed state, the same actions.

@@ -93,6 +93,13 @@ enum Migrations {
                 t.column("updated_at", .double).notNull()
             }
         }
+        // The per-plugin inputs (git object ids) of the converged state, so that a new revision
+        // that changed a few plugins re-reads only those (see the engine's `ResolutionInputs`).
+        migrator.registerMigration("v2-converged-inputs") { db in
+            try db.alter(table: "converged_state") { t in
+                t.add(column: "inputs", .text)
+            }
+        }
         return migrator
     }
 }

@@ -238,21 +238,25 @@ public struct Registry: Sendable {
 
     // MARK: Caches
 
-    /// The last converged state recorded for `host`: its desired key, observed fingerprint and plan.
-    public func convergedState(host: String) throws(RegistryError) -> (desiredKey: String, fingerprint: String, planJSON: String)? {
+    /// The last converged state recorded for `host`: its desired key, observed fingerprint, plan,
+    /// and the inputs it was resolved from (when they were recorded).
+    public func convergedState(host: String) throws(RegistryError)
+        -> (desiredKey: String, fingerprint: String, planJSON: String, inputs: String?)?
+    {
         try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT desired_key, observed_fingerprint, plan_json FROM converged_state WHERE host = ?",
+            guard let row = try Row.fetchOne(db, sql: "SELECT desired_key, observed_fingerprint, plan_json, inputs FROM converged_state WHERE host = ?",
                                              arguments: [host]) else { return nil }
-            return (row["desired_key"], row["observed_fingerprint"], row["plan_json"])
+            return (row["desired_key"], row["observed_fingerprint"], row["plan_json"], row["inputs"])
         }
     }
 
     /// Records that `host` converged to `desiredKey` with the observed state `fingerprint`.
-    public func recordConverged(host: String, desiredKey: String, fingerprint: String, planJSON: String) throws(RegistryError) {
+    public func recordConverged(host: String, desiredKey: String, fingerprint: String, planJSON: String,
+                                inputs: String? = nil) throws(RegistryError) {
         let time = now()
         try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO converged_state (host, desired_key, observed_fingerprint, plan_json, recorded_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [host, desiredKey, fingerprint, planJSON, time])
+            try db.execute(sql: "INSERT OR REPLACE INTO converged_state (host, desired_key, observed_fingerprint, plan_json, recorded_at, inputs) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [host, desiredKey, fingerprint, planJSON, time, inputs])
         }
     }
 

@@ -33,7 +33,11 @@ public struct DesiredState: Sendable {
 
     /// Parses the tree whose root is the desired-state folder. `prefix` is how paths are shown
     /// in messages (`desired-state/`). Throws only when the fleet settings are unusable.
-    public static func load(from tree: some FileTree, prefix: String = "") throws(DesiredStateError) -> DesiredState {
+    ///
+    /// `only`: read just these plugins' entries and config files (the fleet settings and host
+    /// files are always read). For a reconcile that knows the other plugins did not change since
+    /// the host converged; what it says about the plugins in `only` is what a full load says.
+    public static func load(from tree: some FileTree, prefix: String = "", only: Set<String>? = nil) throws(DesiredStateError) -> DesiredState {
         var state = DesiredState()
         @Sendable func show(_ path: String) -> String { prefix + path }
         func parse(_ path: String) -> Result<YAMLNode, Diagnostic> {
@@ -61,6 +65,7 @@ public struct DesiredState: Sendable {
         // cost of a reconcile that has to look at a thousand entries.
         var entries: [(path: String, id: String, bytes: Result<[UInt8], Diagnostic>)] = []
         for (path, id) in yamlFiles(in: tree, folder: "plugins", suffix: ".yaml", into: &state.warnings, show: show) {
+            if let only, !only.contains(id) { continue }
             guard DesiredPlugin.isValidID(id) else {
                 state.warnings.append(Diagnostic("'\(id)' is not a valid plugin id, file ignored",
                                                  at: SourceLocation(file: show(path)),
@@ -91,6 +96,7 @@ public struct DesiredState: Sendable {
         }
 
         for (path, id) in yamlFiles(in: tree, folder: "config/plugins", suffix: ".config.yaml", into: &state.warnings, show: show) {
+            if let only, !only.contains(id) { continue }
             switch parse(path) {
             case let .failure(diagnostic):
                 state.invalid[id, default: []].append(Diagnostic(diagnostic.message, at: diagnostic.location, plugin: id, hint: diagnostic.hint))
@@ -119,7 +125,7 @@ public struct DesiredState: Sendable {
             }
         }
 
-        for id in state.kos.preload where state.plugins[id] == nil && state.invalid[id] == nil {
+        for id in state.kos.preload where state.plugins[id] == nil && state.invalid[id] == nil && only?.contains(id) ?? true {
             state.warnings.append(Diagnostic("preloaded plugin '\(id)' has no entry in plugins/",
                                              at: SourceLocation(file: show("kos.config.yaml")),
                                              hint: "add plugins/\(id).yaml or remove it from preload"))

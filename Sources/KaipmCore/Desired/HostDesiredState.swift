@@ -40,7 +40,10 @@ public struct HostDesiredState: Sendable {
 extension DesiredState {
     /// Selects and overrides for `hostName`. Throws when the host's own file is invalid, since
     /// planning without its overrides could activate what it turns off.
-    public func forHost(_ hostName: String) throws(DesiredStateError) -> HostDesiredState {
+    ///
+    /// `assumed`: plugins not loaded (see `load(only:)`) that are known to be selected and valid
+    /// on this host, with whether they are active; dependencies on them are checked against that.
+    public func forHost(_ hostName: String, assumed: [String: Bool] = [:]) throws(DesiredStateError) -> HostDesiredState {
         if let problems = invalidHosts[hostName] { throw DesiredStateError(problems) }
         let host = hosts[hostName] ?? HostSpec(name: hostName)
         var selected: [String: HostDesiredState.Plugin] = [:]
@@ -64,7 +67,7 @@ extension DesiredState {
             selected[id] = HostDesiredState.Plugin(desired: desired, preloaded: preloaded, configFile: configs[id],
                                                    hostConfig: override?.config)
         }
-        for id in host.overrides.keys where selected[id] == nil && blocked[id] == nil {
+        for id in host.overrides.keys where selected[id] == nil && blocked[id] == nil && assumed[id] == nil {
             warnings.append(Diagnostic("host override for a plugin not selected for host '\(hostName)'",
                                        at: host.file.map { SourceLocation(file: $0) }, plugin: id))
         }
@@ -79,6 +82,10 @@ extension DesiredState {
                         problem = "depends on '\(dependency)', which is blocked"
                     } else if let target = selected[dependency] {
                         if plugin.desired.active && !target.desired.active {
+                            problem = "is active but depends on '\(dependency)', which is not"
+                        }
+                    } else if let active = assumed[dependency] {
+                        if plugin.desired.active && !active {
                             problem = "is active but depends on '\(dependency)', which is not"
                         }
                     } else {
