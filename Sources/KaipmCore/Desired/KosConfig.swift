@@ -65,18 +65,25 @@ public struct KosConfig: Sendable, Hashable {
             defaults.finish()
             reader.absorb(defaults.diagnostics)
         }
-        if let keys = reader.node("trustedPublisherKeys"), case let .sequence(items) = keys.value {
-            for item in items {
-                var key = MappingReader(item, context: "publisher key")
-                let id = key.string("id", required: true, what: "a name for the key")
-                let value = key.string("ed25519", required: true, what: "the base64 Ed25519 public key")
-                key.finish()
-                reader.absorb(key.diagnostics)
-                if let value, Base64.decode(value)?.count != 32 {
-                    reader.report("publisher key '\(id ?? "?")' is not a base64 Ed25519 public key (32 bytes)", at: item)
-                } else if let id, let value {
-                    config.trustedPublisherKeys.append(PublisherKey(id: id, ed25519: value))
+        if let keys = reader.node("trustedPublisherKeys") {
+            switch keys.value {
+            case .null:
+                break
+            case let .sequence(items):
+                for item in items {
+                    var key = MappingReader(item, context: "publisher key")
+                    let id = key.string("id", required: true, what: "a name for the key")
+                    let value = key.string("ed25519", required: true, what: "the base64 Ed25519 public key")
+                    key.finish()
+                    reader.absorb(key.diagnostics)
+                    if let value, Base64.decode(value)?.count != 32 {
+                        reader.report("publisher key '\(id ?? "?")' is not a base64 Ed25519 public key (32 bytes)", at: item)
+                    } else if let id, let value {
+                        config.trustedPublisherKeys.append(PublisherKey(id: id, ed25519: value))
+                    }
                 }
+            default:
+                reader.report("'trustedPublisherKeys' must be a list of {id, ed25519}, found \(keys.typeName)", at: keys)
             }
         }
         if let interval = reader.node("reconcileInterval") {

@@ -39,7 +39,8 @@ public struct PluginPackage: Sendable, Hashable, Codable {
     public var configDefaults: ConfigValue
     /// Whether `ui/settingsForm.tsx` is present.
     public var hasSettingsForm: Bool
-    /// Dotted config paths the schema marks secret (`writeOnly: true` or `x-kaipm-secret: true`).
+    /// Dotted config paths the schema marks secret (`writeOnly: true` or `x-kaipm-secret: true`),
+    /// as `ConfigSecrets.paths(in:)` finds them.
     public var secretPaths: Set<String>
 
     /// The hooks a plugin may declare.
@@ -103,7 +104,7 @@ public struct PluginPackage: Sendable, Hashable, Codable {
             schema = String(decoding: (try? tree.contents(of: path("ui/config.schema.json"))) ?? [], as: UTF8.self)
             if case .mapping = node.value {
                 defaults = schemaDefaults(node) ?? .map([:])
-                secrets = secretPaths(node, prefix: "")
+                secrets = ConfigSecrets.paths(in: node.jsonValue)
             } else {
                 problems.append(Diagnostic("the config schema must be a JSON object", at: node.location, plugin: pluginID))
             }
@@ -214,24 +215,6 @@ public struct PluginPackage: Sendable, Hashable, Codable {
             if let value = schemaDefaults(property.value) { map[property.key] = value }
         }
         return map.isEmpty ? nil : .map(map)
-    }
-
-    /// Dotted paths of properties marked secret, recursing into nested object schemas.
-    static func secretPaths(_ schema: YAMLNode, prefix: String) -> Set<String> {
-        guard case let .mapping(pairs) = schema.value,
-              let properties = pairs.first(where: { $0.key == "properties" }), case let .mapping(props) = properties.value.value else {
-            return []
-        }
-        var result: Set<String> = []
-        for property in props {
-            let path = prefix.isEmpty ? property.key : prefix + "." + property.key
-            if case let .mapping(fields) = property.value.value,
-               fields.contains(where: { ($0.key == "writeOnly" || $0.key == "x-kaipm-secret") && $0.value.value == .bool(true) }) {
-                result.insert(path)
-            }
-            result.formUnion(secretPaths(property.value, prefix: path))
-        }
-        return result
     }
 
     /// Problems with `grants` beyond what the manifest asked for.

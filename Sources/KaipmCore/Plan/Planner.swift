@@ -141,7 +141,7 @@ public enum Planner {
         let new = after.flattened()
         var changes: [FieldChange] = []
         for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] && !key.isEmpty {
-            let secret = secrets.contains(key) || secrets.contains { key.hasPrefix($0 + ".") }
+            let secret = ConfigSecrets.isSecret(key, in: secrets)
             changes.append(FieldChange(field: "config.\(key)",
                                        before: old[key].map { secret ? mask : $0.inlineText },
                                        after: new[key].map { secret ? mask : $0.inlineText }))
