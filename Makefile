@@ -5,6 +5,9 @@ SWIFT       ?= swift
 ROOT        ?= $(CURDIR)/.kaipm/root
 HOST        ?= demo
 KAIPM_DEBUG := .build/debug/kaipm
+# Release builds link the Swift runtime and Foundation statically: a reconcile is a short-lived
+# process, and loading and relocating a dozen shared libraries cost a no-op run ~15 ms.
+RELEASE     := -c release --static-swift-stdlib
 APT_PACKAGES := libgit2-dev libsqlite3-dev bubblewrap libseccomp-dev pkg-config git python3 coreutils
 
 .PHONY: deps build release demo test bench clean
@@ -24,7 +27,7 @@ build: deps
 	$(SWIFT) build --product kaipm
 
 release: deps
-	$(SWIFT) build -c release --product kaipm
+	$(SWIFT) build $(RELEASE) --product kaipm
 
 ## demo: reconcile the shipped desired-state/ into ./.kaipm/root twice (the second run is a no-op).
 # The desired state is read from git at HEAD; outside a git checkout (a tarball) a scratch
@@ -53,8 +56,8 @@ test: deps
 
 ## bench: the benchmark of Benchmarks/README, on the release build.
 bench: deps
-	$(SWIFT) build -c release --product kaipm
-	$(SWIFT) build -c release --product kaipm-bench
+	$(SWIFT) build $(RELEASE) --product kaipm
+	$(SWIFT) build $(RELEASE) --product kaipm-bench
 	.build/release/kaipm-bench $(BENCH_ARGS)
 
 clean:
