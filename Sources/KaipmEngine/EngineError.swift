@@ -20,6 +20,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case registry(String)
     /// Apply finished, but some actions failed; the rest converged.
     case actionsFailed([String])
+    /// A command named a plugin the desired state does not have (for that host).
+    case unknownPlugin(id: String, reason: String)
 
     public var description: String {
         switch self {
@@ -40,6 +42,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             return message
         case let .actionsFailed(failures):
             return "\(failures.count) action(s) failed; the others were applied:\n" + failures.joined(separator: "\n")
+        case let .unknownPlugin(id, reason):
+            return "no plugin '\(id)': \(reason). Check the id, --rev and --host"
         }
     }
 }

@@ -32,6 +32,8 @@ struct PluginResolver {
     /// Parsed packages by tree hash, as JSON, from earlier runs; new ones are added for the caller to persist.
     var packageCache: [String: String] = [:]
     private(set) var newPackages: [String: String] = [:]
+    /// Config schemas compiled so far, shared by copies of this resolver for the length of a run.
+    var configSchemas = ConfigSchemaCache()
 
     init(loaded: LoadedDesired, store: PluginStore, limits: TreeLimits, hashCache: [String: TreeHash],
          intactEntries: Set<TreeHash> = []) {
@@ -163,15 +165,16 @@ struct PluginResolver {
                            hint: "remove 'sandbox: false' or add the plugin to preload")
         }
 
-        var config = package.configDefaults
-        if let file = plugin.configFile { config = config.merged(with: ConfigValue(file)) }
-        if let host = plugin.hostConfig { config = config.merged(with: ConfigValue(host)) }
-        if case .null = config { config = .map([:]) }
+        // The merged config must satisfy the plugin's schema; each violation names the YAML it came from.
+        let checked = configSchemas.check(ConfigLayers(plugin: plugin, package: package, packageDisplay: location.display),
+                                          schemaText: package.configSchema, plugin: id)
+        guard checked.problems.isEmpty else { return .failure(DesiredStateError(checked.problems)) }
+        let config = checked.config
 
         return .success(ResolvedPlugin(
             id: id, name: package.metadata.name, version: desired.version, source: desired.source.description,
             treeHash: treeHash, active: desired.active, suspend: desired.suspend, preloaded: plugin.preloaded,
-            dependsOn: desired.dependsOn.sorted(), config: config, secretPaths: package.secretPaths, grants: desired.grants,
+            dependsOn: desired.dependsOn.sorted(), config: config, secretPaths: checked.secretPaths, grants: desired.grants,
             resources: desired.resources.withDefaults(loaded.state.kos.defaultResources), sandbox: desired.sandbox))
     }
 }

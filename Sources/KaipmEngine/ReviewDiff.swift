@@ -31,6 +31,7 @@ public enum ReviewDiff {
         let scratch = PluginStore(directory: "/nonexistent/kaipm-diff-store")
         var beforeResolver = PluginResolver(loaded: before, store: scratch, limits: limits, hashCache: [:])
         var afterResolver = PluginResolver(loaded: after, store: scratch, limits: limits, hashCache: [:])
+        afterResolver.configSchemas = beforeResolver.configSchemas   // a schema both revisions share compiles once
         var result: [HostDiff] = []
         for name in names {
             let target: HostDesiredState

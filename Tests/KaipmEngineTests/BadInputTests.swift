@@ -138,9 +138,8 @@ struct BadInputTests {
         #expect(took < 10, "handled in \(took) s")
     }
 
-    /// DESIGN.md: config values are "validated against the plugin's ui/config.schema.json". The
-    /// engine never does (KaipmEngine does not use the JSONSchema module), so a config that the
-    /// schema forbids is rendered and applied. Remove `withKnownIssue` once it is validated.
+    /// DESIGN.md: config values are "validated against the plugin's ui/config.schema.json": a
+    /// config the schema forbids blocks the plugin, and `kaipm validate` fails on it.
     @Test("a config that violates the plugin's config schema blocks that plugin")
     func configViolatingSchemaIsBlocked() throws {
         let repo = try TestRepo(examples: ["notes"])
@@ -148,16 +147,14 @@ struct BadInputTests {
         try repo.write("desired-state/config/plugins/notes.config.yaml", "maxNotes: \"lots\"\nbogus: 1\n")
         try repo.commit("a config the schema forbids")
         let plan = try repo.reconciler().plan()
-        withKnownIssue("config values are not validated against ui/config.schema.json") {
-            let blocked = plan.blocked.first { $0.plugin == "notes" }
-            #expect(blocked != nil, "plan: \(plan.steps)")
-            #expect(blocked?.problems.joined().contains("maxNotes") == true)
-            #expect(!plan.steps.contains("configure notes"))
-        }
+        let blocked = plan.blocked.first { $0.plugin == "notes" }
+        #expect(blocked != nil, "plan: \(plan.steps)")
+        #expect(blocked?.problems.joined().contains("maxNotes") == true)
+        #expect(blocked?.problems.contains { $0.hasPrefix("desired-state/config/plugins/notes.config.yaml:2:1: ") && $0.contains("bogus") } == true,
+                "\(blocked?.problems ?? [])")
+        #expect(!plan.steps.contains("configure notes"))
         let validate = try repo.kaipm(["validate"])
-        withKnownIssue("kaipm validate does not check configs against the schema either") {
-            #expect(validate.status == 1, "\(validate)")
-        }
+        #expect(validate.status == 1, "\(validate)")
     }
 
     @Test("a billion-laughs document is refused quickly by the parser")

@@ -117,7 +117,7 @@ public enum Planner {
             actions.append(PlanAction(plugin: want.id, action: .repair, reason: problems.joined(separator: "; "), changes: changes))
         }
         if have.configFileHash != want.configHash || have.recordedConfigHash != want.configHash {
-            let changes = configChanges(from: have.config, to: want.config, secrets: want.secretPaths)
+            let changes = configChanges(from: have.config, to: want.config, secrets: want.secretPaths.union(have.secretPaths))
             let reason: String
             if !changes.isEmpty {
                 reason = "config changed"

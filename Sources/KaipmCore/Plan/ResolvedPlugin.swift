@@ -71,6 +71,9 @@ public struct ObservedPlugin: Sendable, Hashable, Codable {
     public var storeProblems: [String]
     /// Why the registry row is not trustworthy (edited by hand, say); empty when it is.
     public var registryProblems: [String]
+    /// Config paths that were secret under the schema the config was recorded with, where known,
+    /// so that a secret the new version no longer declares is still masked on its way out.
+    public var secretPaths: Set<String> = []
 
     public init(id: String, name: String, version: SemanticVersion?, source: String, treeHash: TreeHash?,
                 isActive: Bool, dependsOn: [String] = [], configJSON: String? = nil, recordedConfigHash: String? = nil,
@@ -98,6 +101,7 @@ public struct ObservedPlugin: Sendable, Hashable, Codable {
                   treeHash: plugin.treeHash, isActive: plugin.active, dependsOn: plugin.dependsOn,
                   configJSON: PlanRenderer.compactJSON(plugin.config), recordedConfigHash: plugin.configHash,
                   configFileHash: plugin.configHash, revision: revision)
+        secretPaths = plugin.secretPaths
     }
 
     /// The recorded config, decoded; nil when none was recorded or it is unreadable.
