@@ -77,7 +77,7 @@ public enum ConfigInspector {
 
         let layers = ConfigLayers(plugin: plugin, package: package, packageDisplay: files.display)
         let checked = resolver.configSchemas.check(layers, schemaText: package.configSchema, plugin: pluginID)
-        let values = layers.entries(schema: checked.schema).map { entry in
+        let values = layers.entries(schema: resolver.configSchemas.schemaNode(for: package.configSchema)).map { entry in
             let secret = ConfigSecrets.isSecret(entry.path, in: checked.secretPaths)
             return Value(path: entry.path, value: secret ? .string(Planner.mask) : entry.value, secret: secret,
                          source: entry.origin.layer.rawValue, location: entry.origin.location.description)

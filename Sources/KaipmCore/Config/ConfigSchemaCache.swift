@@ -9,9 +9,6 @@ public struct ConfigCheck: Sendable {
     public var secretPaths: Set<String>
     /// Every violation, at the YAML position of the value, secrets masked; empty when valid.
     public var problems: [Diagnostic]
-    /// The parsed schema, for the positions of its defaults (its locations name no file:
-    /// `ConfigLayers.origin` puts the plugin's schema file in).
-    public var schema: YAMLNode?
 }
 
 /// Compiles each distinct config schema once and validates merged configs against it, with
@@ -24,13 +21,12 @@ public final class ConfigSchemaCache: @unchecked Sendable {
     // @unchecked: `entries` and `compilations` are only touched while holding `lock`.
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
+    private var nodes: [String: YAMLNode?] = [:]
     private var compilations = 0
 
     /// One distinct schema text, compiled.
     struct Entry {
         var compiled: Result<JSONSchema, SchemaProblem>
-        /// The schema as YAML with positions (file left empty: the same text may serve several plugins).
-        var node: YAMLNode?
         var secretPaths: Set<String>
     }
 
@@ -51,10 +47,10 @@ public final class ConfigSchemaCache: @unchecked Sendable {
     public func check(_ layers: ConfigLayers, schemaText: String, plugin: String) -> ConfigCheck {
         let config = layers.merged
         let entry = self.entry(for: schemaText)
-        let schemaNode = entry.node
-        var check = ConfigCheck(config: config, secretPaths: entry.secretPaths, problems: [], schema: schemaNode)
+        var check = ConfigCheck(config: config, secretPaths: entry.secretPaths, problems: [])
         switch entry.compiled {
         case let .failure(problem):
+            let schemaNode = schemaNode(for: schemaText)
             var location = SourceLocation(file: layers.schemaFile)
             if let line = problem.line { location.line = line; location.column = problem.column ?? 1 }
             if let pointer = problem.pointer, let node = schemaNode?.node(at: PointerTokens.split(pointer)) {
@@ -67,6 +63,7 @@ public final class ConfigSchemaCache: @unchecked Sendable {
             let instance = config.jsonValue
             guard !schema.isValid(instance) else { return check }
             let result = schema.validate(instance)
+            let schemaNode = schemaNode(for: schemaText)
             let scrubber = SecretScrubber(config: config, secrets: entry.secretPaths)
             check.problems = result.errors.map { error in
                 diagnostic(for: error, layers: layers, schema: schemaNode, scrubber: scrubber, plugin: plugin)
@@ -129,14 +126,22 @@ public final class ConfigSchemaCache: @unchecked Sendable {
         return nil
     }
 
+    /// The schema parsed as YAML, for the positions of its defaults, parsed only when a problem or
+    /// `config show` needs them. Its locations name no file (the same text may serve several
+    /// plugins): `ConfigLayers.origin` puts the plugin's schema file in.
+    public func schemaNode(for text: String) -> YAMLNode? {
+        if let cached = lock.withLock({ nodes[text] }) { return cached }
+        let node = try? YAMLDocument.parse(Array(text.utf8), file: "")
+        lock.withLock { nodes[text] = node }
+        return node
+    }
+
     func entry(for text: String) -> Entry {
         if let cached = lock.withLock({ entries[text] }) { return cached }
-        let node = try? YAMLDocument.parse(Array(text.utf8), file: "")
         var entry: Entry
         do {
             let json = try JSONValue.parse(text)
-            entry = Entry(compiled: .failure(SchemaProblem(message: "not compiled")), node: node,
-                          secretPaths: ConfigSecrets.paths(in: json))
+            entry = Entry(compiled: .failure(SchemaProblem(message: "not compiled")), secretPaths: ConfigSecrets.paths(in: json))
             do {
                 entry.compiled = .success(try JSONSchema.compile(json, options: SchemaOptions(formatAssertion: true)))
             } catch let error as SchemaCompileError {
@@ -147,9 +152,9 @@ public final class ConfigSchemaCache: @unchecked Sendable {
             }
         } catch let error as JSONParseError {
             entry = Entry(compiled: .failure(SchemaProblem(message: "invalid JSON: \(error.reason)", line: error.line,
-                                                           column: error.column)), node: node, secretPaths: [])
+                                                           column: error.column)), secretPaths: [])
         } catch {
-            entry = Entry(compiled: .failure(SchemaProblem(message: "invalid JSON: \(error)")), node: node, secretPaths: [])
+            entry = Entry(compiled: .failure(SchemaProblem(message: "invalid JSON: \(error)")), secretPaths: [])
         }
         lock.withLock {
             if entries[text] == nil { compilations += 1 }
