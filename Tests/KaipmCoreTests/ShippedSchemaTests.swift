@@ -180,6 +180,8 @@ import Testing
         let schemaProblems = test.schema.validate(document)
         let readerProblems = try Self.readerProblems(test.schema, test.yaml, document)
         #expect(schemaProblems.isEmpty == test.valid, "schema: \(schemaProblems)")
+        let draft07 = try JSONSchema.compile(json: test.schema.draft07Text)
+        #expect(draft07.isValid(document.jsonValue) == test.valid, "the draft-07 declaration reads the same")
         #expect(readerProblems.isEmpty == test.valid, "reader: \(readerProblems)")
         for problem in schemaProblems {
             #expect((problem.location?.line ?? 0) > 0, "\(problem) has a line")

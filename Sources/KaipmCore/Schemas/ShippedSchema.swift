@@ -32,6 +32,15 @@ public enum ShippedSchema: String, Sendable, CaseIterable {
     /// The schema as a JSON value.
     public var json: JSONValue { Self.documents[self] ?? .object(JSONObject()) }
 
+    /// The same schema declared as draft-07, for editors whose YAML language server implements
+    /// draft-07 only. The shipped schemas use only keywords that mean the same in both drafts
+    /// (no `$defs`, `prefixItems`, `unevaluated*` or `dependent*`), so the two accept the same files.
+    public var draft07Text: String {
+        guard case var .object(object) = json else { return text }
+        object["$schema"] = .string("http://json-schema.org/draft-07/schema#")
+        return JSONValue.object(object).serialized(pretty: true) + "\n"
+    }
+
     private static let documents: [ShippedSchema: JSONValue] = {
         var result: [ShippedSchema: JSONValue] = [:]
         for schema in allCases {

@@ -19,8 +19,18 @@ extension Kaipm {
                                      valueName: "name"))
         var name: ShippedSchema
 
+        @Option(help: ArgumentHelp("Declare the schema as 2020-12 or as 07 (the same rules, for editors that know only draft-07).",
+                                   valueName: "draft"))
+        var draft: Draft = .v2020_12
+
+        /// The `$schema` a printed schema declares.
+        enum Draft: String, ExpressibleByArgument, CaseIterable {
+            case v2020_12 = "2020-12"
+            case v07 = "07"
+        }
+
         func run() throws {
-            printOut(name.text)
+            printOut(draft == .v07 ? name.draft07Text : name.text)
         }
     }
 }
