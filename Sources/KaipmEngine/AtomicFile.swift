@@ -95,10 +95,17 @@ enum AtomicFile {
 
     /// Removes temporary files `write` and `stage` left in `directory` when a run was killed.
     static func cleanTemporaries(in directory: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
-            unlink(directory + "/" + name)
+        // Every run does this over a folder of a config file per plugin: readdir, no Foundation.
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        var doomed: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasPrefix("."), name.contains(".tmp-") { doomed.append(name) }
         }
+        for name in doomed { unlink(directory + "/" + name) }
     }
 
     private static func failure(_ operation: String, _ path: String) -> EngineError {

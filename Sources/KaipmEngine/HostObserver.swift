@@ -56,7 +56,21 @@ struct HostObserver {
 
     /// SHA-256 of the rendered config file, or nil when it is missing.
     func configFileHash(_ id: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: layout.configFile(id)) else { return nil }
-        return Hex.sha256(Array(data))
+        // Every no-op run reads every config file: plain open/read, no Foundation objects.
+        let fd = open(layout.configFile(id), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return Hex.sha256(bytes)
     }
 }

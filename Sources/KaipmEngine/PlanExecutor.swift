@@ -195,7 +195,6 @@ struct PlanExecutor {
 
     /// Removes a store entry no registered plugin uses any more.
     private func collect(_ hash: TreeHash) throws {
-        let users = try registry.plugins().filter { $0.checksum == hash.value }
-        if users.isEmpty && store.contains(hash) { try store.remove(hash) }
+        if !(try registry.checksums().contains(hash.value)) && store.contains(hash) { try store.remove(hash) }
     }
 }

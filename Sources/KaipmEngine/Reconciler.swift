@@ -89,7 +89,7 @@ public struct Reconciler: Sendable {
 
     /// Bump when a change of kaipm changes how a revision resolves, so that recorded
     /// converged states of older versions are not trusted.
-    static let resolutionVersion = "kaipm-resolution-1"
+    static let resolutionVersion = "kaipm-resolution-2"
 
     /// Logs how long a phase took, with the run's host and revision as metadata.
     func phase<T, E: Error>(_ name: String, _ body: () throws(E) -> T) throws(E) -> T {
@@ -117,10 +117,11 @@ public struct Reconciler: Sendable {
 
         // The no-op fast path: the same revision and the same observed state as the last time the
         // host converged mean the same (empty) plan, so nothing needs parsing or hashing.
-        if let desiredKey, let converged, converged.desiredKey == desiredKey, converged.fingerprint == observed.fingerprint,
+        let fingerprint = observed.fingerprint
+        if let desiredKey, let converged, converged.desiredKey == desiredKey, converged.fingerprint == fingerprint,
            var plan = convergedPlan, plan.actions.isEmpty {
             plan.revision = snapshot.revision
-            plan.observedFingerprint = observed.fingerprint
+            plan.observedFingerprint = fingerprint
             options.logger.debug("converged state unchanged: nothing to parse")
             return Planned(plan: plan, resolution: HostResolution(resolved: [:], blocked: [:], warnings: [], sources: [:]),
                            resolver: nil, desiredKey: desiredKey, observed: observed)
@@ -130,7 +131,7 @@ public struct Reconciler: Sendable {
         let listing = snapshot.pinned && desiredKey != nil ? DesiredListing.read(snapshot.desiredTree) : nil
         // A new revision of a host that converged and was not touched since: only the plugins whose
         // inputs changed are parsed and planned.
-        if options.incremental, let listing, let converged, converged.fingerprint == observed.fingerprint,
+        if options.incremental, let listing, let converged, converged.fingerprint == fingerprint,
            let previous = converged.inputs.flatMap(ResolutionInputs.decode), previous.scope == scope,
            previous.global == listing.global, let convergedPlan, convergedPlan.actions.isEmpty,
            convergedPlan.blocked.isEmpty, convergedPlan.warnings.isEmpty,
@@ -281,16 +282,19 @@ public struct Reconciler: Sendable {
     /// or the observed state moved since it was made.
     public func apply(saved: Plan? = nil) throws(EngineError) -> ApplyReport {
         let startedAt = Date().timeIntervalSince1970
-        let (registry, store) = try openHost()
-        let lock = try ReconcileLock(path: layout.lockFile, wait: options.lockWait, command: options.command)
-        defer { withExtendedLifetime(lock) {} }
-        do {
-            try registry.markInterruptedRuns()
-            try store.cleanTemporaries()
-            AtomicFile.cleanTemporaries(in: layout.configDir)
-        } catch {
-            throw EngineError.registry("\(error)")
+        let (registry, store, lock) = try phase("open the host") { () throws(EngineError) in
+            let (registry, store) = try openHost()
+            let lock = try ReconcileLock(path: layout.lockFile, wait: options.lockWait, command: options.command)
+            do {
+                try registry.markInterruptedRuns()
+                try store.cleanTemporaries()
+                AtomicFile.cleanTemporaries(in: layout.configDir)
+            } catch {
+                throw EngineError.registry("\(error)")
+            }
+            return (registry, store, lock)
         }
+        defer { withExtendedLifetime(lock) {} }
         let planned = try makePlan(registry: registry, store: store)
         let plan = planned.plan
         if let saved {
@@ -316,11 +320,13 @@ public struct Reconciler: Sendable {
                                     limits: options.limits)
         let failures = phase("execute \(plan.actions.count) action(s)") { executor.execute(plan) }
             .map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
-        syncBlockedConditions(registry: registry, resolution: planned.resolution, registered: Set(planned.observed.plugins.keys))
-        if plan.actions.contains(where: { $0.action == .update || $0.action == .remove || $0.action == .repair }) {
-            collectGarbage(registry: registry, store: store)
+        phase("record the outcome") {
+            syncBlockedConditions(registry: registry, resolution: planned.resolution, registered: Set(planned.observed.plugins.keys))
+            if plan.actions.contains(where: { $0.action == .update || $0.action == .remove || $0.action == .repair }) {
+                collectGarbage(registry: registry, store: store)
+            }
+            recordConvergence(planned, failed: !failures.isEmpty, registry: registry, store: store)
         }
-        recordConvergence(planned, failed: !failures.isEmpty, registry: registry, store: store)
         let outcome = !failures.isEmpty ? "failed" : (plan.hasChanges ? "applied" : "no-op")
         try? registry.finishRun(runID, outcome: outcome, planJSON: plan.hasChanges || !failures.isEmpty ? PlanRenderer.compactJSON(plan) : nil,
                                 error: failures.isEmpty ? nil : failures.joined(separator: "\n"))
@@ -345,11 +351,12 @@ public struct Reconciler: Sendable {
         }
         var converged = planned.plan
         converged.actions = []
-        converged.observedFingerprint = observed.fingerprint
+        let fingerprint = observed.fingerprint
+        converged.observedFingerprint = fingerprint
         // Inputs are kept only for a clean plan: the incremental path assumes every plugin it does
         // not re-read was resolved, unblocked and without warnings.
         let inputs = converged.blocked.isEmpty && converged.warnings.isEmpty ? planned.inputs?.encode() : nil
-        try? registry.recordConverged(host: options.host, desiredKey: key, fingerprint: observed.fingerprint,
+        try? registry.recordConverged(host: options.host, desiredKey: key, fingerprint: fingerprint,
                                       planJSON: PlanRenderer.compactJSON(converged), inputs: inputs)
     }
 
@@ -389,8 +396,8 @@ public struct Reconciler: Sendable {
 
     /// Removes store entries that no registered plugin uses (after a crash between install and record, say).
     func collectGarbage(registry: Registry, store: PluginStore) {
-        guard let rows = try? registry.plugins() else { return }
-        let keep = Set(rows.compactMap { TreeHash($0.checksum) })
+        guard let checksums = try? registry.checksums() else { return }
+        let keep = Set(checksums.compactMap { TreeHash($0) })
         _ = try? store.garbageCollect(keep: keep)
         try? registry.cachePackages([:], keep: Set(keep.map(\.value)))
     }

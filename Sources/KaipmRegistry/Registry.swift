@@ -55,6 +55,12 @@ public struct Registry: Sendable {
         try read { db in try RegisteredPlugin.order(Column("id")).fetchAll(db) }
     }
 
+    /// The checksums (tree hashes) registered plugins use: what store garbage collection keeps.
+    /// Reads one column, not whole rows.
+    public func checksums() throws(RegistryError) -> Set<String> {
+        try read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT checksum FROM registered_plugins")) }
+    }
+
     /// One plugin's row, if registered.
     public func plugin(_ id: String) throws(RegistryError) -> RegisteredPlugin? {
         try read { db in try RegisteredPlugin.fetchOne(db, key: id) }

@@ -505,17 +505,24 @@ public struct PluginStore: Sendable {
     public func cleanTemporaries() throws -> [String] {
         var removed = [String]()
         try io {
-            for name in try Posix.listNames(directory) where name.hasPrefix(".tmp-") {
-                try Posix.removeTree(Posix.join(directory, name))
-                removed.append(name)
+            // Every no-op run does this: the store's names are listed once and index files are
+            // matched against them, with no stat per entry.
+            var names = Set<String>()
+            for name in try Posix.listNames(directory) {
+                if name.hasPrefix(".tmp-") {
+                    try Posix.removeTree(Posix.join(directory, name))
+                    removed.append(name)
+                } else {
+                    names.insert(name)
+                }
             }
             for name in try Posix.listNames(indexDirectory) {
                 let path = Posix.join(indexDirectory, name)
                 if name.hasPrefix(".tmp-") {
                     try Posix.removeTree(path)
                     removed.append(".index/" + name)
-                } else if name.hasSuffix(".tsv"), let hash = Self.hash(fromHex: String(name.dropLast(4))),
-                    try Posix.lstatIfExists(self.path(for: hash)) == nil
+                } else if name.hasSuffix(".tsv"), !names.contains(String(name.dropLast(4))),
+                    Self.hash(fromHex: String(name.dropLast(4))) != nil
                 {
                     try Posix.removeTree(path)
                     removed.append(".index/" + name)
