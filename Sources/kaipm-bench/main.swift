@@ -65,6 +65,11 @@ struct Row {
 }
 
 var rows: [Row] = []
+// An earlier run's files are moved aside now and deleted only after measuring: ext4 avoids
+// reusing inodes freed in the last minutes, and a first apply right after deleting another
+// 10,000-file tree measured the file system's allocator, not kaipm (see BenchRepo).
+let previous = work + ".old-\(getpid())"
+if FileManager.default.fileExists(atPath: work) { try? FileManager.default.moveItem(atPath: work, toPath: previous) }
 do {
     guard FileManager.default.isExecutableFile(atPath: kaipm) else { throw BenchError("no kaipm binary at \(kaipm); build it first") }
     for size in sizes {
@@ -73,8 +78,10 @@ do {
         FileHandle.standardError.write(Data("generating \(size) plugins in \(repoPath)…\n".utf8))
         let repo = BenchRepo(path: repoPath, plugins: size)
         try repo.generate()
-        try? FileManager.default.removeItem(atPath: root)
         let base = ["--repo", repoPath, "--root", root, "--host", "bench"]
+        // A first apply happens on a host whose clone was written a while ago: flush the
+        // generator's writes so that their writeback is not charged to kaipm.
+        _ = try timed("/bin/sync", [])
         let first = try timed(kaipm, ["apply"] + base)
         // A host's no-op runs minutes after its last change, not while the kernel is still writing
         // the first apply's 10,000 files back to disk: flush them first so that is what is measured.
@@ -125,3 +132,6 @@ for row in rows {
           + pad(String(format: "%.0f ms (%.0f MB/s)", row.verifyFull, mb / (row.verifyFull / 1000)), 24)
           + pad(String(format: "%.0f ms", row.sha256sum), 11) + String(format: "%.0f%%", ratio))
 }
+
+// Measured: now the previous run's files may go.
+try? FileManager.default.removeItem(atPath: previous)
