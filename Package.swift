@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "kaipm", targets: ["kaipm"]),
         .library(name: "JSONSchema", targets: ["JSONSchema"]),
+        .executable(name: "kaipm-supervisor", targets: ["kaipm-supervisor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -65,6 +66,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libseccomp from Debian's libseccomp-dev, for the sandbox's syscall filter.
+        .systemLibrary(
+            name: "CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
+        // Process setup between fork and exec, and Linux calls Glibc does not import, for sandboxes.
+        .target(name: "CKaipmSandboxShims"),
+        // Adapter: bubblewrap sandboxes (argv, seccomp, cgroups, rlimits, the control protocol).
+        // No Foundation, so that kaipm-supervisor, which links it, stays small.
+        .target(name: "KaipmSandbox", dependencies: ["CSeccomp", "CKaipmSandboxShims"]),
+        // The per-sandbox supervisor: owns one sandbox, its log and its control socket.
+        .executableTarget(
+            name: "kaipm-supervisor",
+            dependencies: ["KaipmSandbox", "CKaipmSandboxShims"],
+            path: "Sources/kaipm-supervisor"
+        ),
         // The benchmark of `make bench`: generates repositories and times the real binary.
         .executableTarget(name: "kaipm-bench", path: "Sources/kaipm-bench"),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"]),
@@ -75,6 +93,7 @@ let package = Package(
             name: "KaipmRegistryTests",
             dependencies: ["KaipmRegistry", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .testTarget(name: "KaipmSandboxTests", dependencies: ["KaipmSandbox", "KaipmCore"]),
         .testTarget(name: "KaipmEngineTests", dependencies: ["KaipmEngine", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,79 @@
+import CKaipmSandboxShims
+import Glibc
+import KaipmSandbox
+
+/// A non-blocking stream socket that carries JSON lines, with its read and write buffers.
+final class LineChannel {
+    static let maximumLine = 1 << 20
+
+    let fd: Int32
+    private var inbound = [UInt8]()
+    private var outbound = [UInt8]()
+    /// The peer closed its end (or the connection broke).
+    private(set) var ended = false
+    /// A line longer than `maximumLine` arrived: the peer does not speak the protocol.
+    private(set) var overflowed = false
+
+    init(fd: Int32) {
+        self.fd = fd
+    }
+
+    var wantsWrite: Bool { !outbound.isEmpty }
+
+    /// Reads what is there and returns the complete lines (without their newlines).
+    func readLines() -> [[UInt8]] {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !ended {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                inbound.append(contentsOf: buffer[0..<count])
+                if count < buffer.count { break }
+                continue
+            }
+            if count < 0 && (errno == EAGAIN || errno == EINTR) { break }
+            ended = true
+        }
+        var lines = [[UInt8]]()
+        var start = 0
+        while let newline = inbound[start...].firstIndex(of: 0x0a) {
+            lines.append(Array(inbound[start..<newline]))
+            start = newline + 1
+        }
+        inbound.removeFirst(start)
+        if inbound.count > LineChannel.maximumLine {
+            overflowed = true
+            inbound.removeAll()
+        }
+        return lines
+    }
+
+    /// Queues one JSON line and writes as much as the socket takes now.
+    func send(_ message: JSON) {
+        guard !ended else { return }
+        outbound.append(contentsOf: Array((message.text + "\n").utf8))
+        flush()
+    }
+
+    /// Writes queued bytes until the socket would block.
+    func flush() {
+        while !outbound.isEmpty {
+            let count = outbound.withUnsafeBytes { kaipm_send(fd, $0.baseAddress, UInt($0.count)) }
+            if count > 0 {
+                outbound.removeFirst(count)
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else if count < 0 && errno == EAGAIN {
+                return
+            } else {
+                outbound.removeAll()
+                ended = true
+                return
+            }
+        }
+    }
+
+    func close() {
+        Glibc.close(fd)
+        ended = true
+    }
+}
