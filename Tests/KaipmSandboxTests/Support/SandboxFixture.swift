@@ -61,6 +61,11 @@ final class SandboxFixture: @unchecked Sendable {
 
     deinit {
         stop()
+        // A supervisor killed with SIGKILL leaves its cgroups for the next start of the same
+        // plugin to clear; these plugin ids are never started again.
+        if let status = try? SupervisorStatus.read(layout) {
+            SandboxCgroup(pluginID: pluginID, version: .v1, directories: status.cgroups).remove()
+        }
         try? FileManager.default.removeItem(atPath: root)
     }
 
