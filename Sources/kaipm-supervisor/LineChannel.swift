@@ -7,23 +7,29 @@ final class LineChannel {
     static let maximumLine = 1 << 20
 
     let fd: Int32
+    /// Which connection this is; unlike the descriptor, never reused.
+    let serial: Int
+
     private var inbound = [UInt8]()
     private var outbound = [UInt8]()
-    /// The peer closed its end (or the connection broke).
-    private(set) var ended = false
+    /// The peer closed its writing side (or reading failed): no more lines will come.
+    private(set) var readEnded = false
+    /// Writing failed: nothing more can be sent.
+    private(set) var broken = false
     /// A line longer than `maximumLine` arrived: the peer does not speak the protocol.
     private(set) var overflowed = false
 
-    init(fd: Int32) {
+    init(fd: Int32, serial: Int = 0) {
         self.fd = fd
+        self.serial = serial
     }
 
-    var wantsWrite: Bool { !outbound.isEmpty }
+    var wantsWrite: Bool { !outbound.isEmpty && !broken }
 
     /// Reads what is there and returns the complete lines (without their newlines).
     func readLines() -> [[UInt8]] {
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while !ended {
+        while !readEnded {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count > 0 {
                 inbound.append(contentsOf: buffer[0..<count])
@@ -31,7 +37,7 @@ final class LineChannel {
                 continue
             }
             if count < 0 && (errno == EAGAIN || errno == EINTR) { break }
-            ended = true
+            readEnded = true
         }
         var lines = [[UInt8]]()
         var start = 0
@@ -49,14 +55,14 @@ final class LineChannel {
 
     /// Queues one JSON line and writes as much as the socket takes now.
     func send(_ message: JSON) {
-        guard !ended else { return }
+        guard !broken else { return }
         outbound.append(contentsOf: Array((message.text + "\n").utf8))
         flush()
     }
 
     /// Writes queued bytes until the socket would block.
     func flush() {
-        while !outbound.isEmpty {
+        while !outbound.isEmpty && !broken {
             let count = outbound.withUnsafeBytes { kaipm_send(fd, $0.baseAddress, UInt($0.count)) }
             if count > 0 {
                 outbound.removeFirst(count)
@@ -66,14 +72,14 @@ final class LineChannel {
                 return
             } else {
                 outbound.removeAll()
-                ended = true
-                return
+                broken = true
             }
         }
     }
 
     func close() {
         Glibc.close(fd)
-        ended = true
+        readEnded = true
+        broken = true
     }
 }

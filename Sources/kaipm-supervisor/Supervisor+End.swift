@@ -11,8 +11,8 @@ extension Supervisor {
         recordEnd(exit)
         for (id, request) in pending {
             pending[id] = nil
-            if case let .client(fd, clientID) = request.requester {
-                clients[fd]?.send(Self.failure(id: clientID, "SandboxExited", "the sandbox ended (\(exit.reason)) before answering '\(request.op)'"))
+            if case let .client(serial, clientID) = request.requester {
+                clients[serial]?.send(Self.failure(id: clientID, "SandboxExited", "the sandbox ended (\(exit.reason)) before answering '\(request.op)'"))
             }
         }
         cleanUp()

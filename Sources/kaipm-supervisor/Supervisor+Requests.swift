@@ -21,25 +21,40 @@ extension Supervisor {
         while true {
             let fd = kaipm_accept(listener)
             if fd < 0 { return }
-            clients[fd] = LineChannel(fd: fd)
+            clients[nextClientSerial] = LineChannel(fd: fd, serial: nextClientSerial)
+            nextClientSerial += 1
         }
     }
 
-    func serviceClient(_ client: LineChannel) {
+    func serviceClient(_ client: LineChannel, hungUp: Bool = false) {
         if client.wantsWrite { client.flush() }
-        for line in client.readLines() where !line.isEmpty {
-            handleClientLine(line, from: client)
+        if !client.readEnded {
+            for line in client.readLines() where !line.isEmpty {
+                handleClientLine(line, from: client)
+            }
         }
         if client.overflowed {
             client.send(Self.failure(id: .null, "BadRequest", "a request line is longer than 1 MiB"))
             dropClient(client)
-        } else if client.ended && !client.wantsWrite {
+        } else if client.broken || (hungUp && client.readEnded) {
             dropClient(client)
+        } else {
+            dropIfDone(client)
         }
     }
 
+    /// Closes a client that closed its side once it has every answer it asked for.
+    func dropIfDone(_ client: LineChannel) {
+        guard client.readEnded, !client.wantsWrite else { return }
+        let waiting = pending.values.contains { request in
+            if case let .client(serial, _) = request.requester { return serial == client.serial }
+            return false
+        }
+        if !waiting { dropClient(client) }
+    }
+
     func dropClient(_ client: LineChannel) {
-        clients[client.fd] = nil
+        clients[client.serial] = nil
         client.close()
     }
 
@@ -64,7 +79,7 @@ extension Supervisor {
             client.send(Self.failure(id: id, "UnknownOp", "unknown op '\(op)'; try load, health, command, hook, unload or status"))
             return
         }
-        guard let harness, !harness.ended, sandboxEnded == nil else {
+        guard let harness, !harness.readEnded, sandboxEnded == nil else {
             client.send(Self.failure(id: id, "SandboxExited", "the sandbox has ended; see the status file and the log"))
             return
         }
@@ -81,7 +96,7 @@ extension Supervisor {
             phase = .unloading(deadline: Supervisor.now() + Int64(timeout))
             log.event("unload requested")
         }
-        relay(request, op: op, requester: .client(fd: client.fd, id: id), timeoutMilliseconds: max(1, timeout))
+        relay(request, op: op, requester: .client(serial: client.serial, id: id), timeoutMilliseconds: max(1, timeout))
     }
 
     func serviceHarness(_ channel: LineChannel) {
@@ -94,7 +109,7 @@ extension Supervisor {
             stopReason = stopReason ?? ("ProtocolViolation", "the harness broke the control protocol (a line longer than 1 MiB)")
             killSandbox(SIGKILL)
         }
-        if channel.ended {
+        if channel.readEnded {
             channel.close()
             harness = nil
             for (id, request) in pending {
@@ -116,10 +131,13 @@ extension Supervisor {
     /// Hands an answer to whoever asked, under the id they used.
     private func answer(_ request: PendingRequest, with message: JSON) {
         switch request.requester {
-        case let .client(fd, id):
+        case let .client(serial, id):
             var members = (message.objectValue ?? []).filter { $0.key != "id" }
             members.insert(JSON.Member("id", id), at: 0)
-            clients[fd]?.send(.object(members))
+            if let client = clients[serial] {
+                client.send(.object(members))
+                dropIfDone(client)
+            }
         case .supervisor:
             supervisorAnswer(request.op, message)
         }

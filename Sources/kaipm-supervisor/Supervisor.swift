@@ -10,8 +10,8 @@ final class Supervisor {
     enum Requester {
         /// The supervisor itself (the `load` it sends at start, the `unload` of a stop).
         case supervisor
-        /// A client connection, with the id it used.
-        case client(fd: Int32, id: JSON)
+        /// A client connection (by serial: descriptors are reused), with the id it used.
+        case client(serial: Int, id: JSON)
     }
 
     struct PendingRequest {
@@ -40,7 +40,9 @@ final class Supervisor {
     var listener: Int32 = -1
     var console: Int32 = -1
     var harness: LineChannel?
-    var clients = [Int32: LineChannel]()
+    /// Client connections by serial number.
+    var clients = [Int: LineChannel]()
+    var nextClientSerial = 1
     var pending = [Int: PendingRequest]()
     var nextRequestID = 1
     var phase = Phase.running
@@ -99,18 +101,24 @@ final class Supervisor {
             if console >= 0 { fds.append(pollfd(fd: console, events: Int16(POLLIN), revents: 0)) }
             if let harness { fds.append(pollfd(fd: harness.fd, events: Int16(POLLIN) | (harness.wantsWrite ? Int16(POLLOUT) : 0), revents: 0)) }
             for client in clients.values {
-                fds.append(pollfd(fd: client.fd, events: Int16(POLLIN) | (client.wantsWrite ? Int16(POLLOUT) : 0), revents: 0))
+                // A client that closed its writing side still waits for its answers: poll it for writing only.
+                let events = (client.readEnded ? 0 : Int16(POLLIN)) | (client.wantsWrite ? Int16(POLLOUT) : 0)
+                fds.append(pollfd(fd: client.fd, events: events, revents: 0))
             }
             let ready = poll(&fds, nfds_t(fds.count), pollTimeout())
             if ready < 0 && errno != EINTR {
                 log.event("poll failed: \(Posix.errorText(errno))")
                 killSandbox(SIGKILL)
             }
-            let readable = Set(fds.filter { $0.revents != 0 }.map(\.fd))
+            var events = [Int32: Int16]()
+            for entry in fds where entry.revents != 0 { events[entry.fd] = entry.revents }
+            let readable = Set(events.keys)
             if console >= 0 && readable.contains(console) { pumpConsole() }
             if let harness, readable.contains(harness.fd) { serviceHarness(harness) }
             if listener >= 0 && readable.contains(listener) { acceptClients() }
-            for (fd, client) in clients where readable.contains(fd) { serviceClient(client) }
+            for client in clients.values {
+                if let revents = events[client.fd] { serviceClient(client, hungUp: revents & Int16(POLLHUP | POLLERR) != 0) }
+            }
             if readable.contains(signals) { handleSignals() }
             checkDeadlines()
             if sandboxEnded != nil {
@@ -200,7 +208,7 @@ final class Supervisor {
         writeStatus()
         let deadline = Supervisor.now() + Int64(spec.timeouts.unloadMilliseconds)
         phase = .unloading(deadline: deadline)
-        if let harness, !harness.ended {
+        if let harness, !harness.readEnded {
             relay(.object(["op": .string("unload")]), op: "unload", requester: .supervisor, timeoutMilliseconds: spec.timeouts.unloadMilliseconds)
         } else {
             killSandbox(SIGTERM)
