@@ -55,3 +55,18 @@ struct CgroupHostTests {
         #expect(host.mounts.keys.sorted() == ["cpu", "memory", "pids"])
     }
 }
+
+@Suite("Host isolation probe")
+struct HostIsolationProbeTests {
+    @Test func thisHostCanEnforceEverything() {
+        let report = HostIsolationProbe.run()
+        #expect(report.items.map(\.limit) == ["bubblewrap", "python", "userNamespaces", "seccomp", "identity", "memory", "cpu", "pids"])
+        #expect(report.notEnforced.isEmpty, "\(report.notEnforced)")
+    }
+
+    @Test func aMissingBubblewrapAndNoCgroupsAreReportedWithTheFix() {
+        let report = HostIsolationProbe.run(bubblewrap: "/nonexistent/bwrap", cgroups: CgroupHost(version: .none, mounts: [:], ownPaths: [:]))
+        #expect(report["bubblewrap"] == IsolationReport.Item(limit: "bubblewrap", enforced: false, detail: "/nonexistent/bwrap is missing: apt-get install bubblewrap"))
+        #expect(report.notEnforced.map(\.limit) == ["bubblewrap", "memory", "cpu", "pids"])
+    }
+}
