@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import KaipmCore
 import KaipmRegistry
 import KaipmStore
@@ -19,6 +20,33 @@ struct PlanExecutor {
     let actor: String
     let runID: Int64
     let limits: TreeLimits
+    /// Where the staging step's time is logged (debug).
+    var logger: Logger? = nil
+
+    /// The rows this run wrote, so that a plugin's next action need not read its row back:
+    /// during an apply the executor is the registry's only writer (the run lock).
+    final class WrittenRows: @unchecked Sendable {
+        var rows: [String: RegisteredPlugin] = [:]
+    }
+    let written = WrittenRows()
+    /// Store entries this run's prefetch wrote and synced: known intact, not checked again.
+    final class FreshEntries: @unchecked Sendable {
+        var hashes: Set<TreeHash> = []
+    }
+    let fresh = FreshEntries()
+
+    /// The current row of `id`: the one this run wrote last, else the registry's.
+    private func currentRow(_ id: String) throws -> RegisteredPlugin? {
+        if let row = written.rows[id] { return row }
+        return try registry.plugin(id)
+    }
+
+    /// Records `row` with its audit entry and condition in one transaction, and remembers it.
+    private func record(_ row: RegisteredPlugin, audit: AuditDraft, condition: ConditionDraft) throws {
+        written.rows[row.id] = nil
+        try registry.recordPlugin(row, audit: audit, condition: condition)
+        written.rows[row.id] = row
+    }
 
     /// One action that failed, with why.
     struct Failure: Sendable {
@@ -34,7 +62,12 @@ struct PlanExecutor {
         let pause = ProcessInfo.processInfo.environment["KAIPM_TEST_ACTION_DELAY_MS"].flatMap(UInt32.init) ?? 0
         var failures: [Failure] = []
         var failed = Set<String>()
+        let start = DispatchTime.now().uptimeNanoseconds
         var stagedConfigs = prefetch(plan)
+        if let logger, !stagedConfigs.isEmpty || !fresh.hashes.isEmpty {
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            logger.debug("stage and sync \(fresh.hashes.count) store entries and \(stagedConfigs.count) config files took \(String(format: "%.1f", ms)) ms")
+        }
         defer { for temp in stagedConfigs.values { unlink(temp) } }
         for action in plan.actions {
             let dependencies = resolution.resolved[action.plugin]?.dependsOn ?? []
@@ -71,7 +104,7 @@ struct PlanExecutor {
         switch action.action {
         case .install, .update, .repair:
             guard let want = resolution.resolved[id] else { throw EngineError.stalePlan(reason: "\(id) is no longer resolved") }
-            let existing = try registry.plugin(id)
+            let existing = try currentRow(id)
             try materialize(want, replacingTampered: action.action == .repair)
             try FileManager.default.createDirectory(atPath: layout.data(id), withIntermediateDirectories: true)
             let time = Date().timeIntervalSince1970
@@ -81,7 +114,7 @@ struct PlanExecutor {
                 state: (existing?.isActive ?? false) ? "active" : "installed", revision: revision,
                 dependsOn: PlanRenderer.compactJSON(want.dependsOn), configJSON: existing?.configJSON,
                 configHash: existing?.configHash, installedAt: existing?.installedAt ?? time, updatedAt: time, rowDigest: "")
-            try registry.recordPlugin(row, audit: audit(action),
+            try record(row, audit: audit(action),
                                       condition: ConditionDraft(type: "Installed", status: "True",
                                                                 reason: action.action == .repair ? "Repaired" : "Installed",
                                                                 message: "\(want.version) \(want.treeHash)"))
@@ -89,7 +122,7 @@ struct PlanExecutor {
                 try collect(old)
             }
         case .configure:
-            guard let want = resolution.resolved[id], var row = try registry.plugin(id) else {
+            guard let want = resolution.resolved[id], var row = try currentRow(id) else {
                 throw EngineError.stalePlan(reason: "\(id) is not installed")
             }
             if let stagedConfig {
@@ -101,21 +134,22 @@ struct PlanExecutor {
             row.configJSON = PlanRenderer.compactJSON(want.config)
             row.configHash = want.configHash
             row.revision = revision
-            try registry.recordPlugin(row, audit: audit(action),
+            try record(row, audit: audit(action),
                                       condition: ConditionDraft(type: "Configured", status: "True", reason: "Rendered",
                                                                 message: "config \(want.configHash.prefix(12))"))
         case .activate, .deactivate:
-            guard var row = try registry.plugin(id) else { throw EngineError.stalePlan(reason: "\(id) is not installed") }
+            guard var row = try currentRow(id) else { throw EngineError.stalePlan(reason: "\(id) is not installed") }
             let active = action.action == .activate
             row.isActive = active
             row.state = active ? "active" : "inactive"
             row.revision = revision
-            try registry.recordPlugin(row, audit: audit(action),
+            try record(row, audit: audit(action),
                                       condition: ConditionDraft(type: "Ready", status: active ? "True" : "False",
                                                                 reason: active ? "Active" : "Inactive",
                                                                 message: active ? "active at \(revision.prefix(12))" : "deactivated at \(revision.prefix(12))"))
         case .remove:
-            let existing = try registry.plugin(id)
+            let existing = try currentRow(id)
+            written.rows[id] = nil
             try registry.recordRemoved(id, audit: audit(action))
             let config = layout.configFile(id)
             if FileManager.default.fileExists(atPath: config) { try FileManager.default.removeItem(atPath: config) }
@@ -161,7 +195,7 @@ struct PlanExecutor {
             // The config folder is normally on the store's file system, which the commit syncs; when
             // it is not, it gets its own sync first.
             try AtomicFile.syncFileSystem(of: layout.configDir, unlessSameAs: store.directory)
-            try batch.commit()
+            for entry in try batch.commit() { fresh.hashes.insert(entry.hash) }
         } catch {
             for temp in staged.values { unlink(temp) }
             return [:]
@@ -179,6 +213,7 @@ struct PlanExecutor {
     /// Makes the store hold `want`'s bytes, re-reading them from the pinned source if the entry
     /// is missing or was tampered with.
     private func materialize(_ want: ResolvedPlugin, replacingTampered: Bool) throws {
+        if !replacingTampered, fresh.hashes.contains(want.treeHash) { return }
         if store.contains(want.treeHash) {
             let report = try store.verify(want.treeHash, full: replacingTampered)
             if report.isIntact { return }

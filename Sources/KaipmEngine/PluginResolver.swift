@@ -60,9 +60,22 @@ struct PluginResolver {
     /// `assumed`: plugins outside `host` known to resolve (see `DesiredState.forHost(_:assumed:)`).
     mutating func resolve(_ host: HostDesiredState, assumed: Set<String> = []) -> HostResolution {
         var resolution = HostResolution(resolved: [:], blocked: host.blocked, warnings: host.warnings, sources: [:])
-        for id in host.plugins.keys.sorted() {
-            guard let plugin = host.plugins[id] else { continue }
-            switch resolvePlugin(plugin) {
+        // Plugins resolve independently (hashing, parsing their package, checking their config):
+        // on all cores, against the caches as they were; what they add is merged after.
+        let plugins = host.plugins.keys.sorted().compactMap { host.plugins[$0] }
+        let resolver = self
+        let outcomes = ParallelMap.map(plugins, minimumPerWorker: 16) { resolver.resolvePlugin($0) }
+        for (plugin, outcome) in zip(plugins, outcomes) {
+            let id = plugin.id
+            if let (key, hash) = outcome.newHash {
+                hashCache[key] = hash
+                newHashes[key] = hash
+            }
+            if let (key, json) = outcome.newPackage, packageCache[key] == nil {
+                packageCache[key] = json
+                newPackages[key] = json
+            }
+            switch outcome.result {
             case let .success(resolved):
                 resolution.resolved[id] = resolved
                 resolution.sources[id] = plugin.desired.source
@@ -87,7 +100,22 @@ struct PluginResolver {
         return resolution
     }
 
-    private mutating func resolvePlugin(_ plugin: HostDesiredState.Plugin) -> Result<ResolvedPlugin, DesiredStateError> {
+    /// One plugin's resolution, with what it adds to the hash and package caches.
+    struct Outcome: Sendable {
+        var result: Result<ResolvedPlugin, DesiredStateError>
+        var newHash: (String, TreeHash)?
+        var newPackage: (String, String)?
+    }
+
+    private func resolvePlugin(_ plugin: HostDesiredState.Plugin) -> Outcome {
+        var newHash: (String, TreeHash)?
+        var newPackage: (String, String)?
+        let result = resolvePlugin(plugin, newHash: &newHash, newPackage: &newPackage)
+        return Outcome(result: result, newHash: newHash, newPackage: newPackage)
+    }
+
+    private func resolvePlugin(_ plugin: HostDesiredState.Plugin, newHash: inout (String, TreeHash)?,
+                               newPackage: inout (String, String)?) -> Result<ResolvedPlugin, DesiredStateError> {
         let desired = plugin.desired
         let id = desired.id
         let entry = SourceLocation(file: desired.file)
@@ -117,10 +145,7 @@ struct PluginResolver {
             } catch {
                 return problem("\(error)")
             }
-            if let cacheKey, let computed {
-                hashCache[cacheKey] = computed
-                newHashes[cacheKey] = computed
-            }
+            if let cacheKey, let computed { newHash = (cacheKey, computed) }
         }
         if let pin = treeHash, let computed, pin != computed {
             return problem("checksum mismatch: the entry pins \(pin) but the source \(desired.source) hashes to \(computed)",
@@ -143,9 +168,7 @@ struct PluginResolver {
             packageResult = PluginPackage.read(from: location.tree, under: location.root, display: location.display, pluginID: id)
         }
         if case let .success(found) = packageResult, packageCache[treeHash.value] == nil {
-            let json = PlanRenderer.compactJSON(found)
-            packageCache[treeHash.value] = json
-            newPackages[treeHash.value] = json
+            newPackage = (treeHash.value, PlanRenderer.compactJSON(found))
         }
         switch packageResult {
         case let .success(found): package = found

@@ -317,7 +317,7 @@ public struct Reconciler: Sendable {
         }
         let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
                                     resolver: resolver, revision: plan.revision, actor: options.actor, runID: runID,
-                                    limits: options.limits)
+                                    limits: options.limits, logger: options.logger)
         let failures = phase("execute \(plan.actions.count) action(s)") { executor.execute(plan) }
             .map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
         phase("record the outcome") {
@@ -342,12 +342,21 @@ public struct Reconciler: Sendable {
         // Only the plugins the plan touched can have changed since they were observed.
         var observed = planned.observed
         let observer = HostObserver(layout: layout, store: store)
-        for id in Set(planned.plan.actions.map(\.plugin)) {
-            guard let row = try? registry.plugin(id) else {
-                observed.plugins[id] = nil
-                continue
+        let touched = Set(planned.plan.actions.map(\.plugin))
+        if touched.count > 32, let rows = try? registry.plugins() {
+            // Many (a first apply): one query and the observer's parallel pass.
+            for id in touched { observed.plugins[id] = nil }
+            for (id, plugin) in observer.observe(rows.filter { touched.contains($0.id) }, full: false).plugins {
+                observed.plugins[id] = plugin
             }
-            observed.plugins[id] = observer.observe(row, full: false)
+        } else {
+            for id in touched {
+                guard let row = try? registry.plugin(id) else {
+                    observed.plugins[id] = nil
+                    continue
+                }
+                observed.plugins[id] = observer.observe(row, full: false)
+            }
         }
         var converged = planned.plan
         converged.actions = []

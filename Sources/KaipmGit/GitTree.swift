@@ -30,6 +30,32 @@ public final class GitTree: FileTree, @unchecked Sendable {
     /// freed in `deinit`. Guarded by `repository.lock`.
     private var subtrees: [String: OpaquePointer]
 
+    /// Further handles on the same repository, each with its own lock, that blobs are read
+    /// through: reading a blob (finding it in a pack, inflating it) is most of the cost of hashing
+    /// or installing a plugin, and with one handle, and so one lock, threads took turns. Opened on
+    /// first use; empty when libgit2 was built without thread support.
+    private let readers = ReaderPool()
+
+    final class ReaderPool: @unchecked Sendable {
+        private let lock = NSLock()
+        private var handles: [GitRepository]?
+        private var next = 0
+
+        /// A handle to read through, round robin; nil when only the tree's own may be used.
+        func pick(opening gitDirectory: String) -> GitRepository? {
+            guard libgit2IsThreadSafe else { return nil }
+            return lock.withLock {
+                if handles == nil {
+                    let count = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+                    handles = (0..<count).compactMap { _ in try? GitRepository(path: gitDirectory) }
+                }
+                guard let handles, !handles.isEmpty else { return nil }
+                next = (next + 1) % handles.count
+                return handles[next]
+            }
+        }
+    }
+
     /// Takes ownership of `tree`.
     init(repository: GitRepository, commit: GitCommit, path: String, tree: OpaquePointer) {
         self.repository = repository
@@ -67,7 +93,8 @@ public final class GitTree: FileTree, @unchecked Sendable {
     public func contents(of path: String) throws -> [UInt8] {
         let components = pathComponents(path)
         let requested = components.joined(separator: "/")
-        return try repository.lock.withLock {
+        var oid = git_oid()
+        try repository.lock.withLock {
             guard let entry = try lookUp(components, requested: requested) else {
                 throw FileTreeError.notARegularFile(path: requested, tree: description)
             }
@@ -75,8 +102,12 @@ public final class GitTree: FileTree, @unchecked Sendable {
             guard mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE else {
                 throw FileTreeError.notARegularFile(path: requested, tree: description)
             }
+            oid = git_tree_entry_id(entry).pointee
+        }
+        let reader = readers.pick(opening: repository.gitDirectory) ?? repository
+        return try reader.lock.withLock {
             var blob: OpaquePointer?
-            let rc = git_blob_lookup(&blob, repository.repo, git_tree_entry_id(entry))
+            let rc = git_blob_lookup(&blob, reader.repo, &oid)
             guard rc == 0, let blob else {
                 throw FileTreeError.unreadable(path: requested, tree: description, reason: lastGitErrorMessage(rc))
             }

@@ -63,7 +63,9 @@ public struct Registry: Sendable {
 
     /// One plugin's row, if registered.
     public func plugin(_ id: String) throws(RegistryError) -> RegisteredPlugin? {
-        try read { db in try RegisteredPlugin.fetchOne(db, key: id) }
+        try read { db in
+            try RegisteredPlugin.fetchOne(db.cachedStatement(sql: "SELECT * FROM registered_plugins WHERE id = ?"), arguments: [id])
+        }
     }
 
     /// Writes a plugin's row (insert or replace), its audit entry and optionally a condition, in one transaction.
@@ -98,10 +100,15 @@ public struct Registry: Sendable {
     }
 
     private func saveCondition(_ draft: ConditionDraft, plugin: String, time: Double, in db: Database) throws {
-        let existing = try PluginCondition.fetchOne(db, key: ["plugin_id": plugin, "type": draft.type])
-        let transition = existing?.status == draft.status ? (existing?.lastTransitionAt ?? time) : time
-        try PluginCondition(pluginID: plugin, type: draft.type, status: draft.status, reason: draft.reason,
-                            message: draft.message, lastTransitionAt: transition).save(db)
+        // Runs in every action's transaction: cached statements, no SQL generated per call.
+        let existing = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT status, last_transition_at FROM conditions WHERE plugin_id = ? AND type = ?"),
+            arguments: [plugin, draft.type])
+        let transition: Double = existing.map { row in row["status"] == draft.status ? row["last_transition_at"] : time } ?? time
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO conditions (plugin_id, type, status, reason, message, last_transition_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [plugin, draft.type, draft.status, draft.reason, draft.message, transition])
     }
 
     /// Removes a condition type from a plugin (a cleared Blocked, say).
@@ -235,7 +242,7 @@ public struct Registry: Sendable {
     }
 
     private func appendAudit(_ draft: AuditDraft, plugin: String?, in db: Database) throws {
-        let previous = try String.fetchOne(db, sql: "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1") ?? ""
+        let previous = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")) ?? ""
         var entry = AuditEntry(seq: nil, at: now(), actor: draft.actor, pluginID: plugin, action: draft.action,
                                detail: draft.detail, runID: draft.runID, prevHash: previous, hash: "")
         entry.hash = entry.expectedHash

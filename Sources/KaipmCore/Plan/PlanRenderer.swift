@@ -84,6 +84,22 @@ public enum PlanRenderer {
 
 extension PlanRenderer {
     /// Compact JSON with sorted keys: for registry columns and audit details.
+    /// An object of strings, as `compactJSON` writes it (keys in `<` order), without an encoder:
+    /// every action's audit entry has one.
+    public static func compactJSON(_ value: [String: String]) -> String {
+        var out = "{"
+        for (index, key) in value.keys.sorted().enumerated() {
+            if index > 0 { out += "," }
+            out += ConfigValue.quote(key) + ":" + ConfigValue.quote(value[key] ?? "")
+        }
+        return out + "}"
+    }
+
+    /// A list of strings, as `compactJSON` writes it, without an encoder.
+    public static func compactJSON(_ value: [String]) -> String {
+        "[" + value.map(ConfigValue.quote).joined(separator: ",") + "]"
+    }
+
     public static func compactJSON(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
