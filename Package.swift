@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "CKaipmSandboxShims"),
         // Adapter: bubblewrap sandboxes (argv, seccomp, cgroups, rlimits, the control protocol).
         // No Foundation, so that kaipm-supervisor, which links it, stays small.
-        .target(name: "KaipmSandbox", dependencies: ["CSeccomp", "CKaipmSandboxShims"]),
+        .target(name: "KaipmSandbox", dependencies: ["CSeccomp", "CKaipmSandboxShims"], exclude: ["PROTOCOL.md"]),
         // The per-sandbox supervisor: owns one sandbox, its log and its control socket.
         .executableTarget(
             name: "kaipm-supervisor",
