@@ -12,45 +12,21 @@ import Glibc
 /// reconcile sees as drift and rewrites.
 enum AtomicFile {
     static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(EngineError) {
-        let dir = (path as NSString).deletingLastPathComponent
-        let temp = dir + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw failure("create", temp) }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return Glibc.write(fd, base + written, bytes.count - written)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = failure("write", temp)
-                close(fd)
-                unlink(temp)
-                throw error
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else {
-            let error = failure("sync", temp)
-            close(fd)
-            unlink(temp)
-            throw error
-        }
-        close(fd)
-        guard rename(temp, path) == 0 else {
-            let error = failure("rename into place", path)
-            unlink(temp)
-            throw error
-        }
+        let temp = try createTemporary(text, for: path, suffix: "tmp-\(getpid())", mode: mode, sync: true)
+        try publish(temp, to: path)
     }
 
     /// Writes `text` to a temporary file beside `path`, without syncing, and returns its path: the
     /// caller makes it durable (one `syncFileSystem` for many files) and then `publish`es it.
     static func stage(_ text: String, for path: String, mode: mode_t = 0o644) throws(EngineError) -> String {
+        try createTemporary(text, for: path, suffix: "tmp-staged-\(getpid())", mode: mode, sync: false)
+    }
+
+    /// `.<name>.<suffix>` beside `path` holding `text` (synced when asked); removed again on failure.
+    private static func createTemporary(_ text: String, for path: String, suffix: String, mode: mode_t,
+                                        sync: Bool) throws(EngineError) -> String {
         let dir = (path as NSString).deletingLastPathComponent
-        let temp = dir + "/.\((path as NSString).lastPathComponent).tmp-staged-\(getpid())"
+        let temp = dir + "/.\((path as NSString).lastPathComponent).\(suffix)"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw failure("create", temp) }
         defer { close(fd) }
@@ -68,6 +44,11 @@ enum AtomicFile {
                 throw error
             }
             written += n
+        }
+        if sync, fsync(fd) != 0 {
+            let error = failure("sync", temp)
+            unlink(temp)
+            throw error
         }
         return temp
     }
