@@ -109,6 +109,34 @@ extension SandboxLifecycleTests {
         #expect(status.exit?.logTail?.contains("RuntimeError: no database configured") == true)
     }
 
+    @Test func anOnLoadThatNeverFinishesIsStoppedAtTheLoadTimeout() throws {
+        var files = ProbePlugin.files
+        files["hooks/onLoad.py"] = "import time\n\ndef on_load(ctx):\n    time.sleep(60)\n"
+        let fixture = try SandboxFixture("loadslow", files: files)
+        fixture.spec.timeouts.loadMilliseconds = 300
+        let begin = Date()
+        try fixture.start()
+        let status = try fixture.waitForExit()
+        #expect(status.exit?.reason == "LoadTimeout")
+        #expect(status.exit?.message == "onLoad did not finish within 300 ms")
+        #expect(Date().timeIntervalSince(begin) < 3)
+    }
+
+    @Test func aPluginThatExitsIsRecordedAsCrashedWithItsStatus() throws {
+        var files = ProbePlugin.files
+        files["hooks/onCommand.py"] = "import os\n\ndef on_command(ctx, command, args):\n    os._exit(3)\n"
+        let fixture = try SandboxFixture("crash", files: files)
+        try fixture.start()
+        #expect {
+            try fixture.command("anything")
+        } throws: { error in
+            (error as? SandboxError)?.code == "SandboxExited"
+        }
+        let status = try fixture.waitForExit()
+        #expect(status.exit?.reason == "Crashed")
+        #expect(status.exit?.code == 3)
+    }
+
     @Test func sigtermToTheSupervisorUnloadsThePlugin() throws {
         let fixture = try SandboxFixture("sigterm")
         let handle = try fixture.start()
