@@ -54,7 +54,12 @@ public struct SupervisorLauncher: Sendable {
         if words.first == "ready", words.count == 2, let pid = Int32(words[1]) {
             return SupervisorHandle(pluginID: spec.pluginID, pid: pid, layout: layout)
         }
-        if words.first == "error", words.count == 2 { throw .launchFailed(plugin: spec.pluginID, reason: String(words[1])) }
+        if words.first == "error", words.count == 2 {
+            // The supervisor's message names the plugin already; the error adds it again.
+            let prefix = "plugin '\(spec.pluginID)': "
+            let reason = words[1].hasPrefix(prefix) ? String(words[1].dropFirst(prefix.count)) : String(words[1])
+            throw .launchFailed(plugin: spec.pluginID, reason: reason)
+        }
         throw .launchFailed(plugin: spec.pluginID, reason: message.isEmpty
             ? "\(executable) exited without a word (exit status \(status)); is it the supervisor of this kaipm build?"
             : "unexpected report '\(message)'")

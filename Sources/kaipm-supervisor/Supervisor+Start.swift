@@ -82,6 +82,7 @@ extension Supervisor {
             throw .system(operation: "lock", path: layout.lockFile, code: code)
         }
         // Kept open (and locked) until the process ends.
+        holdsLock = true
         _ = ftruncate(fd, 0)
         Posix.writeAll(fd, Array("\(getpid())\n".utf8))
     }

@@ -50,6 +50,8 @@ final class Supervisor {
     var stopReason: (reason: String, message: String)?
     var oomKillsAtStart = 0
     var sandboxEnded: (code: Int32, signal: Int32)?
+    /// Whether this supervisor holds the plugin's lock: only then are the status file and socket its own.
+    var holdsLock = false
 
     init(spec: SandboxSpec, readyReport: ReadyReport) throws(SandboxError) {
         self.spec = spec
@@ -72,7 +74,11 @@ final class Supervisor {
             log.event("could not start the sandbox: \(error)")
             recordEnd(SupervisorStatus.Exit(reason: reason, message: error.description, endedAtMilliseconds: kaipm_wall_ms()))
             cleanUp()
-            readyReport.fail(error.description)
+            if case let .launchFailed(_, reason) = error {
+                readyReport.fail(reason)
+            } else {
+                readyReport.fail(error.description)
+            }
             return 1
         }
         readyReport.ready(pid: getpid())
@@ -81,6 +87,8 @@ final class Supervisor {
     }
 
     func writeStatus() {
+        // A supervisor refused for a plugin another one runs must not overwrite that one's status.
+        guard holdsLock else { return }
         do {
             try status.write(to: layout)
         } catch {

@@ -153,10 +153,11 @@ extension SandboxLifecycleTests {
     @Test func aSecondSupervisorForTheSamePluginIsRefused() throws {
         let fixture = try SandboxFixture("twice")
         try fixture.start()
-        #expect(throws: SandboxError.launchFailed(plugin: fixture.pluginID, reason: "plugin '\(fixture.pluginID)': the sandbox supervisor did not start: another supervisor already runs this plugin (it holds \(fixture.layout.lockFile))")) {
+        #expect(throws: SandboxError.launchFailed(plugin: fixture.pluginID, reason: "another supervisor already runs this plugin (it holds \(fixture.layout.lockFile))")) {
             try fixture.start()
         }
         #expect(try fixture.request("health")["loaded"] == true)
+        #expect(try SupervisorStatus.read(fixture.layout)?.state == .running)
     }
 
     @Test func statusReportsIsolationAndLiveUsage() throws {

@@ -61,7 +61,7 @@ struct SandboxSpecTests {
     @Test func aStoreEntryOutsideTheStoreIsRefusedAtStart() throws {
         let fixture = try SandboxFixture("outside")
         fixture.spec.storeEntry = fixture.root
-        #expect(throws: SandboxError.launchFailed(plugin: fixture.pluginID, reason: "plugin '\(fixture.pluginID)': invalid sandbox spec: storeEntry \(fixture.root) is not inside \(fixture.root)/kos/plugins/store")) {
+        #expect(throws: SandboxError.launchFailed(plugin: fixture.pluginID, reason: "invalid sandbox spec: storeEntry \(fixture.root) is not inside \(fixture.root)/kos/plugins/store")) {
             try fixture.start()
         }
         let status = try #require(try SupervisorStatus.read(fixture.layout))
