@@ -169,6 +169,7 @@ extension SandboxLifecycleTests {
         #expect(status["processes"] == 3)
         let memory = try #require(status["memoryInUseBytes"]?.uint64Value)
         #expect(memory > 1 << 20 && memory < 128 << 20)
+        print("idle sandbox (bubblewrap, Python, the probe plugin): \(memory >> 10) KiB charged to its memory cgroup")
         let report = IsolationReport(json: status["isolation"] ?? .null)
         #expect(report.notEnforced.isEmpty)
         #expect(report.items.map(\.limit) == ["namespaces", "network", "seccomp", "identity", "memory", "cpu", "pids", "rlimits"])
