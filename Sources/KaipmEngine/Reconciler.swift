@@ -128,7 +128,8 @@ public struct Reconciler: Sendable {
         }
 
         let scope = "\(Self.resolutionVersion)|\(snapshot.prefix)|\(options.host)"
-        let listing = snapshot.pinned && desiredKey != nil ? DesiredListing.read(snapshot.desiredTree) : nil
+        let listing = snapshot.pinned && desiredKey != nil
+            ? phase("list the desired state's objects") { DesiredListing.read(snapshot.desiredTree) } : nil
         // A new revision of a host that converged and was not touched since: only the plugins whose
         // inputs changed are parsed and planned.
         if options.incremental, let listing, let converged, converged.fingerprint == fingerprint,
@@ -183,6 +184,11 @@ public struct Reconciler: Sendable {
         // A config file without an entry makes a warning that only a full load gives.
         for id in listing.configs.keys where listing.entries[id] == nil { return nil }
         var changed = Set<String>()
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            options.logger.debug("compare inputs took \(String(format: "%.1f", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)) ms")
+        }
+        var sources = SourceIdentities(tree: snapshot.sourceTree)
         for id in Set(previous.plugins.keys).union(listing.entries.keys) {
             guard let was = previous.plugins[id], let entry = listing.entries[id],
                 was.entry == entry, was.config == listing.configs[id] ?? "-"
@@ -194,8 +200,7 @@ public struct Reconciler: Sendable {
             case "-", "pinned": break
             case "volatile": changed.insert(id)
             default:
-                let now = (try? snapshot.sourceTree.identity(of: was.sourcePath)) ?? nil
-                if now != was.source { changed.insert(id) }
+                if sources.identity(of: was.sourcePath) != was.source { changed.insert(id) }
             }
         }
         // Whoever depends on a changed plugin may resolve differently too.

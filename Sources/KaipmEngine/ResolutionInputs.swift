@@ -1,4 +1,5 @@
 import KaipmCore
+import KaipmGit
 
 /// What each plugin of a converged host was resolved from, named by git object ids, so that a
 /// reconcile of a new revision re-reads only the plugins whose inputs changed.
@@ -54,21 +55,26 @@ struct ResolutionInputs: Sendable, Equatable {
     }
 
     /// The inputs in `text`, or nil when it is not a well-formed record (then nothing is reused).
+    /// Read on every reconcile of a new revision: split on bytes, a String made per field only.
     static func decode(_ text: String) -> ResolutionInputs? {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
+        let tab = UInt8(ascii: "\t")
+        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)[...]
         guard let header = lines.popFirst() else { return nil }
-        let head = header.split(separator: "\t", omittingEmptySubsequences: false)
-        guard head.count == 3, head[0] == magic else { return nil }
+        let head = header.split(separator: tab, omittingEmptySubsequences: false)
+        guard head.count == 3, String(Substring(head[0])) == magic else { return nil }
         var plugins: [String: Plugin] = [:]
         plugins.reserveCapacity(lines.count)
         for line in lines {
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard f.count == 8, !f[0].isEmpty, f[5] == "s" || f[5] == "-", f[6] == "a" || f[6] == "-" else { return nil }
-            plugins[String(f[0])] = Plugin(entry: String(f[1]), config: String(f[2]), sourcePath: String(f[3]),
-                                           source: String(f[4]), resolved: f[5] == "s", active: f[6] == "a",
-                                           dependsOn: f[7].split(separator: ",").map(String.init))
+            let f = line.split(separator: tab, omittingEmptySubsequences: false)
+            guard f.count == 8, !f[0].isEmpty else { return nil }
+            let resolved = String(Substring(f[5])), active = String(Substring(f[6]))
+            guard resolved == "s" || resolved == "-", active == "a" || active == "-" else { return nil }
+            plugins[String(Substring(f[0]))] = Plugin(
+                entry: String(Substring(f[1])), config: String(Substring(f[2])), sourcePath: String(Substring(f[3])),
+                source: String(Substring(f[4])), resolved: resolved == "s", active: active == "a",
+                dependsOn: f[7].split(separator: UInt8(ascii: ",")).map { String(Substring($0)) })
         }
-        return ResolutionInputs(scope: String(head[1]), global: String(head[2]), plugins: plugins)
+        return ResolutionInputs(scope: String(Substring(head[1])), global: String(Substring(head[2])), plugins: plugins)
     }
 }
 
@@ -83,22 +89,22 @@ struct DesiredListing: Sendable {
 
     /// Nil when the tree cannot name its objects (a plain folder).
     static func read(_ tree: any FileTree) -> DesiredListing? {
+        guard let git = tree as? GitTree else { return nil }
         func identity(_ path: String) -> String? {
-            tree.exists(path) ? (try? tree.identity(of: path)) ?? nil : "-"
+            git.exists(path) ? (try? git.identity(of: path)) ?? nil : "-"
         }
         guard let kos = identity("kos.config.yaml"), let hosts = identity("hosts") else { return nil }
         var listing = DesiredListing(global: "kos=\(kos);hosts=\(hosts)")
         var others: [String] = []
         func scan(_ folder: String, suffix: String, into map: inout [String: String]) -> Bool {
-            guard tree.exists(folder) else { return true }
-            guard let entries = try? tree.entries(under: folder) else { return false }
-            for entry in entries {
-                guard let id = entry.id else { return false }
-                if entry.path.hasSuffix(suffix), !entry.path.contains("/"), entry.kind == .file || entry.kind == .executable {
-                    map[String(entry.path.dropLast(suffix.count))] = id
+            guard git.exists(folder) else { return true }
+            guard let children = try? git.children(of: folder) else { return false }
+            for child in children {
+                if child.name.hasSuffix(suffix), child.kind == .file || child.kind == .executable {
+                    map[String(child.name.dropLast(suffix.count))] = child.id
                 } else {
                     // Anything else there may make a warning: part of the global identity.
-                    others.append("\(folder)/\(entry.path)=\(entry.kind.rawValue):\(id)")
+                    others.append("\(folder)/\(child.name)=\(child.kind?.rawValue ?? "folder"):\(child.id)")
                 }
             }
             return true
@@ -108,5 +114,30 @@ struct DesiredListing: Sendable {
         else { return nil }
         if !others.isEmpty { listing.global += ";" + others.joined(separator: ";") }
         return listing
+    }
+}
+
+/// Git ids of `path:` source folders, read a parent folder at a time.
+struct SourceIdentities {
+    let tree: any FileTree
+    private var folders: [String: [String: String]] = [:]
+
+    init(tree: any FileTree) {
+        self.tree = tree
+    }
+
+    /// The id of the folder at `path`, or nil when there is none.
+    mutating func identity(of path: String) -> String? {
+        guard let git = tree as? GitTree else { return (try? tree.identity(of: path)) ?? nil }
+        let trimmed = path.split(separator: "/").joined(separator: "/")
+        let slash = trimmed.lastIndex(of: "/")
+        let parent = slash.map { String(trimmed[..<$0]) } ?? ""
+        let name = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
+        if folders[parent] == nil {
+            var ids: [String: String] = [:]
+            for child in (try? git.children(of: parent)) ?? [] where child.kind == nil { ids[child.name] = child.id }
+            folders[parent] = ids
+        }
+        return folders[parent]?[name]
     }
 }

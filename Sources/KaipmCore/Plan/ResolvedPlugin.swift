@@ -118,12 +118,21 @@ public struct ObservedState: Sendable, Hashable, Codable {
 
     /// SHA-256 over a canonical line per plugin: changes whenever anything the plan depends on does.
     public var fingerprint: String {
+        // Every run computes this over every plugin: appended field by field, no array per plugin.
         var text = ""
+        text.reserveCapacity(plugins.count * 256)
         for id in plugins.keys.sorted() {
             guard let p = plugins[id] else { continue }
-            text += [p.id, p.version?.description ?? "-", p.treeHash?.value ?? "-", p.isActive ? "1" : "0",
-                     p.configFileHash ?? "-", p.recordedConfigHash ?? "-", p.storeProblems.joined(separator: ";"),
-                     p.registryProblems.joined(separator: ";"), p.dependsOn.joined(separator: ",")].joined(separator: "\t") + "\n"
+            text += p.id
+            text += "\t"; text += p.version?.description ?? "-"
+            text += "\t"; text += p.treeHash?.value ?? "-"
+            text += p.isActive ? "\t1\t" : "\t0\t"
+            text += p.configFileHash ?? "-"
+            text += "\t"; text += p.recordedConfigHash ?? "-"
+            text += "\t"; text += p.storeProblems.joined(separator: ";")
+            text += "\t"; text += p.registryProblems.joined(separator: ";")
+            text += "\t"; text += p.dependsOn.joined(separator: ",")
+            text += "\n"
         }
         return "sha256:" + Hex.sha256(Array(text.utf8))
     }
