@@ -56,9 +56,13 @@ test: deps
 
 ## bench: the benchmark of Benchmarks/README, on the release build.
 bench: deps
+	@dpkg-query -W -f='$${Status}' python3-jsonschema 2>/dev/null | grep -q "ok installed" || \
+	  { [ "$$(id -u)" -eq 0 ] && SUDO= || SUDO=sudo; $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends python3-jsonschema; }
 	$(SWIFT) build $(RELEASE) --product kaipm
 	$(SWIFT) build $(RELEASE) --product kaipm-bench
 	.build/release/kaipm-bench $(BENCH_ARGS)
+	@echo; echo "== JSON Schema validation: kaipm's validator and Python's jsonschema on the same 1,000 configs"
+	bench/jsonschema/run.sh
 
 clean:
 	rm -rf .build .kaipm
