@@ -153,7 +153,8 @@ public struct Reconciler: Sendable {
         let resolution = phase("resolve \(host.plugins.count) plugin(s)") { resolver.resolve(host) }
         try? registry.cacheTreeHashes(resolver.newHashes)
         try? registry.cachePackages(resolver.newPackages)
-        let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: observed,
+        let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked,
+                                observed: Self.withPreviousSecrets(observed, resolution: resolution, packages: resolver.packageCache),
                                 context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
                                 warnings: resolution.warnings)
         var inputs: ResolutionInputs?
@@ -241,6 +242,7 @@ public struct Reconciler: Sendable {
         try? registry.cachePackages(resolver.newPackages)
         var touched = ObservedState()
         for id in affected { touched.plugins[id] = observed.plugins[id] }
+        touched = Self.withPreviousSecrets(touched, resolution: resolution, packages: nil, registry: registry)
         plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: touched,
                             context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
                             warnings: resolution.warnings)
@@ -251,6 +253,27 @@ public struct Reconciler: Sendable {
         }
         return Planned(plan: plan, resolution: resolution, resolver: resolver, desiredKey: desiredKey, observed: observed,
                        inputs: inputs)
+    }
+
+    /// `observed` with, for each plugin whose config changes along with its package, the config
+    /// paths its installed package marks secret: a value the new version no longer declares
+    /// secret is still masked in the plan on its way out. Packages come from `packages` (the
+    /// resolver's cache) or, when nil, from the registry's package cache, read only if needed.
+    static func withPreviousSecrets(_ observed: ObservedState, resolution: HostResolution, packages: [String: String]?,
+                                    registry: Registry? = nil) -> ObservedState {
+        var result = observed
+        var cache = packages
+        for (id, want) in resolution.resolved {
+            guard let have = observed.plugins[id], let old = have.treeHash, old != want.treeHash,
+                have.recordedConfigHash != want.configHash
+            else { continue }
+            if cache == nil { cache = (try? registry?.cachedPackages()) ?? [:] }
+            guard let json = cache?[old.value],
+                let package = try? JSONDecoder().decode(PluginPackage.self, from: Data(json.utf8))
+            else { continue }
+            result.plugins[id]?.secretPaths = package.secretPaths
+        }
+        return result
     }
 
     /// What plugin `id` was resolved from, or nil when the revision has no entry for it.

@@ -153,6 +153,34 @@ struct ConfigValidationTests {
 
         """
 
+    @Test("a value the installed version marks secret stays masked when a new version no longer does")
+    func secretOfTheInstalledVersionStaysMasked() throws {
+        let repo = try TestRepo(examples: [])
+        try repo.generatePlugin("vault")
+        try repo.write("examples/plugins/vault/ui/config.schema.json", Self.secretSchema)
+        try repo.writeEntry("vault", version: "1.0.0")
+        try repo.write("desired-state/config/plugins/vault.config.yaml", "token: tok-OLD-SECRET\n")
+        try repo.commit("vault 1.0.0, token secret")
+        #expect(try repo.reconciler().apply().failures.isEmpty)
+
+        // 2.0.0 forgets to mark the token secret; the old value must not leak through the plan.
+        try repo.replace("examples/plugins/vault/plugin.json", "\"version\": \"1.0.0\"", with: "\"version\": \"2.0.0\"")
+        try repo.write("examples/plugins/vault/ui/config.schema.json",
+                       Self.secretSchema.replacingOccurrences(of: ", \"x-kaipm-secret\": true", with: ""))
+        try repo.replace("desired-state/plugins/vault.yaml", "version: 1.0.0", with: "version: 2.0.0")
+        try repo.write("desired-state/config/plugins/vault.config.yaml", "token: tok-NEW-VALUE\n")
+        try repo.commit("vault 2.0.0")
+        for incremental in [true, false] {
+            var options = repo.reconciler().options
+            options.incremental = incremental
+            let plan = try Reconciler(options: options).plan()
+            #expect(plan.action(.configure, "vault")?.changes == [
+                FieldChange(field: "config.token", before: "(secret)", after: "(secret)"),
+            ], "incremental: \(incremental)")
+            #expect(!PlanRenderer.compactJSON(plan).contains("tok-OLD-SECRET"))
+        }
+    }
+
     @Test("a secret never appears in plan, apply, diff, status, history, audit, validate, config show or verbose output")
     func secretNeverShown() throws {
         let repo = try TestRepo(examples: [])
