@@ -104,8 +104,13 @@ public final class GitTree: FileTree, @unchecked Sendable {
             }
             oid = git_tree_entry_id(entry).pointee
         }
-        let reader = readers.pick(opening: repository.gitDirectory) ?? repository
-        return try reader.lock.withLock {
+        // The tree's own handle when it is free (a single-threaded reader never opens another),
+        // else one of the pool's.
+        let own = repository.lock.try()
+        let reader = own ? repository : (readers.pick(opening: repository.gitDirectory) ?? repository)
+        if !own { reader.lock.lock() }
+        defer { reader.lock.unlock() }
+        return try {
             var blob: OpaquePointer?
             let rc = git_blob_lookup(&blob, reader.repo, &oid)
             guard rc == 0, let blob else {
@@ -115,7 +120,7 @@ public final class GitTree: FileTree, @unchecked Sendable {
             let size = Int(git_blob_rawsize(blob))
             guard size > 0, let bytes = git_blob_rawcontent(blob) else { return [] }
             return Array(UnsafeRawBufferPointer(start: bytes, count: size))
-        }
+        }()
     }
 
     public func identity(of path: String) throws -> String? {
