@@ -149,4 +149,36 @@ struct SandboxReconcileTests {
         #expect(ready.message.contains("RuntimeError: no database configured"), "\(ready.message)")
         #expect(!SupervisorStatus.supervisorAlive(host.layout))
     }
+
+    @Test func newPluginContentRestartsOnTheNewVersion() throws {
+        let host = try Host()
+        _ = try host.apply()
+        try host.repo.write("examples/plugins/notes/hooks/onCommand.py",
+                            try host.repo.read("examples/plugins/notes/hooks/onCommand.py")
+                                .replacingOccurrences(of: "    if command == \"count\":", with: "    if command == \"ping\":\n        return {\"pong\": True}\n    if command == \"count\":"))
+        try host.repo.commit("notes answers ping")
+        let report = try host.apply()
+        #expect(report.plan.steps == ["update notes", "restart notes"])
+        #expect(report.plan.action(.restart, "notes")?.reason == "version changed")
+        #expect(try host.command("ping") == .object([JSON.Member("pong", .bool(true))]))
+        #expect(try host.reconciler.plan().actions.isEmpty)
+    }
+
+    @Test func aQuotaChangeRestartsAndRemovingStops() throws {
+        let host = try Host()
+        _ = try host.apply()
+        try host.repo.writeExampleEntry("notes", extra: "resources: {memory: 128Mi}\n")
+        try host.repo.commit("less memory")
+        let report = try host.apply()
+        #expect(report.plan.steps == ["restart notes"])
+        #expect(report.plan.action(.restart, "notes")?.reason == "quota changed")
+        #expect(try host.client.request("health")["loaded"] == .bool(true))
+
+        try host.repo.remove("desired-state/plugins/notes.yaml")
+        try host.repo.remove("desired-state/config/plugins/notes.config.yaml")
+        try host.repo.commit("no notes")
+        let removed = try host.apply()
+        #expect(removed.plan.steps == ["stop notes", "deactivate notes", "remove notes"])
+        #expect(!SupervisorStatus.supervisorAlive(host.layout))
+    }
 }
