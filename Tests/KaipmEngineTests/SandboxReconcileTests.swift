@@ -181,4 +181,25 @@ struct SandboxReconcileTests {
         #expect(removed.plan.steps == ["stop notes", "deactivate notes", "remove notes"])
         #expect(!SupervisorStatus.supervisorAlive(host.layout))
     }
+
+    @Test func kaipmRunAndLogsReachTheRunningPlugin() throws {
+        let host = try Host()
+        _ = try host.apply()
+        let root = host.repo.hostRoot
+        let added = try host.repo.kaipm(["run", "notes", "add", "--arg", "text=buy milk", "--json", "--root", root], plain: true)
+        #expect(added.status == 0, "\(added)")
+        #expect(added.stdout == "{\"count\":1}\n")
+        let listed = try host.repo.kaipm(["run", "notes", "list", "--root", root], plain: true)
+        #expect(listed.stdout == "notes: [\"buy milk\"]\n", "\(listed)")
+        let failed = try host.repo.kaipm(["run", "notes", "nope", "--root", root], plain: true)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("CommandFailed"), "\(failed)")
+        let logs = try host.repo.kaipm(["logs", "notes", "--tail", "50", "--root", root], plain: true)
+        #expect(logs.status == 0, "\(logs)")
+        #expect(logs.stdout.contains("[notes] notes: 0 note(s) in /data/notes.jsonl"), "\(logs)")
+
+        let status = try host.repo.kaipm(["status", "--root", root], env: ["KAIPM_SANDBOXES": "on"], plain: true)
+        #expect(status.stdout.contains("Sandboxes: on"), "\(status)")
+        #expect(status.stdout.contains("running"), "\(status)")
+    }
 }
