@@ -390,7 +390,7 @@ public struct SandboxRecord: Sendable, Hashable {
 }
 
 extension Registry {
-    /// The uid of `plugin`'s sandbox, allocated on first use: the lowest free uid from `first` on.
+    /// The uid of `plugin`'s sandbox, allocated on first use: one above the highest allocated (at least `first`).
     /// Stable: the same plugin always gets the same uid.
     public func sandboxUID(plugin: String, first: UInt32) throws(RegistryError) -> UInt32 {
         let time = now()
