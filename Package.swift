@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "KaipmEngine",
             dependencies: [
-                "KaipmCore", "KaipmGit", "KaipmStore", "KaipmRegistry",
+                "KaipmCore", "KaipmGit", "KaipmStore", "KaipmRegistry", "KaipmSandbox",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -94,7 +94,7 @@ let package = Package(
             dependencies: ["KaipmRegistry", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "KaipmSandboxTests", dependencies: ["KaipmSandbox", "KaipmCore"]),
-        .testTarget(name: "KaipmEngineTests", dependencies: ["KaipmEngine", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "KaipmEngineTests", dependencies: ["KaipmEngine", "KaipmSandbox", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

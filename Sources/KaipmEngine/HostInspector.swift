@@ -15,6 +15,10 @@ public struct PluginStatus: Sendable, Codable {
     public var revision: String
     public var updatedAt: String
     public var conditions: [ConditionStatus]
+    /// `running`, `stopped` or `dead (<how it ended>)` when sandboxes are on; nil when they are off.
+    public var sandbox: String? = nil
+    /// Restarts by the reconciler, when sandboxes are on.
+    public var restarts: Int? = nil
 }
 
 /// A condition as shown by `kaipm status`.
@@ -33,6 +37,8 @@ public struct HostStatus: Sendable, Codable {
     public var lastRunOutcome: String?
     public var lastRunAt: String?
     public var plugins: [PluginStatus]
+    /// Whether active plugins run in sandboxes here, and with what (`SandboxRuntime.describe`).
+    public var sandboxes: String? = nil
 }
 
 /// The result of `kaipm verify`.
@@ -61,22 +67,31 @@ public struct HostInspector: Sendable {
         Date(timeIntervalSince1970: seconds).formatted(.iso8601)
     }
 
-    public func status() throws(EngineError) -> HostStatus {
+    public func status(sandboxes runtime: SandboxRuntime? = SandboxRuntime.detect()) throws(EngineError) -> HostStatus {
         let registry = try open()
         do {
+            let records = runtime == nil ? [:] : try registry.sandboxRecords()
             let conditions = try registry.conditions()
             let last = try registry.runs(limit: 1).first
             let applied = try registry.lastAppliedRun()
             let plugins = try registry.plugins().map { row in
-                PluginStatus(id: row.id, name: row.name, version: row.version, checksum: row.checksum, active: row.isActive,
+                var status = PluginStatus(id: row.id, name: row.name, version: row.version, checksum: row.checksum, active: row.isActive,
                              state: row.state, source: row.source, revision: row.revision, updatedAt: Self.time(row.updatedAt),
                              conditions: (conditions[row.id] ?? []).map {
                                  ConditionStatus(type: $0.type, status: $0.status, reason: $0.reason, message: $0.message,
                                                  since: Self.time($0.lastTransitionAt))
                              })
+                if runtime != nil {
+                    let sandbox = SandboxObservation.observe(root: layout.root, plugin: row.id, record: records[row.id])
+                    status.sandbox = sandbox.alive ? "running" : sandbox.exitReason.map { row.isActive ? "dead (\($0))" : "stopped" } ?? "stopped"
+                    status.restarts = sandbox.restarts
+                }
+                return status
             }
-            return HostStatus(root: layout.root, lastAppliedRevision: applied?.revision, lastRunOutcome: last?.outcome,
-                              lastRunAt: last.map { Self.time($0.startedAt) }, plugins: plugins)
+            var status = HostStatus(root: layout.root, lastAppliedRevision: applied?.revision, lastRunOutcome: last?.outcome,
+                                    lastRunAt: last.map { Self.time($0.startedAt) }, plugins: plugins)
+            status.sandboxes = SandboxRuntime.describe(runtime)
+            return status
         } catch {
             throw EngineError.registry("\(error)")
         }

@@ -7,6 +7,8 @@ import KaipmStore
 struct HostObserver {
     let layout: HostLayout
     let store: PluginStore
+    /// The registry's sandbox records when kaipm manages sandboxes here; nil leaves sandboxes unobserved.
+    var sandboxes: [String: SandboxRecord]? = nil
 
     /// Observes every registered plugin. `full` rehashes every store byte instead of trusting
     /// the stat cache.
@@ -41,11 +43,15 @@ struct HostObserver {
             registryProblems.append("checksum '\(row.checksum)' is not an h1: tree hash")
         }
         let dependsOn = Self.decodeIDs(row.dependsOn)
-        return ObservedPlugin(id: row.id, name: row.name, version: SemanticVersion(row.version), source: row.source,
+        var observed = ObservedPlugin(id: row.id, name: row.name, version: SemanticVersion(row.version), source: row.source,
                               treeHash: hash, isActive: row.isActive, dependsOn: dependsOn,
                               configJSON: row.configJSON, recordedConfigHash: row.configHash,
                               configFileHash: configFileHash(row.id), revision: row.revision,
                               storeProblems: storeProblems, registryProblems: registryProblems)
+        if let sandboxes {
+            observed.sandbox = SandboxObservation.observe(root: layout.root, plugin: row.id, record: sandboxes[row.id])
+        }
+        return observed
     }
 
     /// Reads the `depends_on` column, a JSON list of plugin ids (which never need escaping),

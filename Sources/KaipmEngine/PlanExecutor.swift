@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import KaipmCore
 import KaipmRegistry
+import KaipmSandbox
 import KaipmStore
 
 /// Performs a plan's actions through the store, the registry and the config files.
@@ -22,6 +23,8 @@ struct PlanExecutor {
     let limits: TreeLimits
     /// Where the staging step's time is logged (debug).
     var logger: Logger? = nil
+    /// Starts and stops sandboxes; nil when this reconcile does not run them.
+    var sandboxes: SandboxController? = nil
 
     /// The rows this run wrote, so that a plugin's next action need not read its row back:
     /// during an apply the executor is the registry's only writer (the run lock).
@@ -81,7 +84,9 @@ struct PlanExecutor {
             } catch {
                 failed.insert(action.plugin)
                 failures.append(Failure(action: action, message: "\(error)"))
-                try? registry.setCondition(plugin: action.plugin, type: "Ready", status: "False", reason: "ApplyFailed",
+                let startFailed = action.action == .start || action.action == .restart
+                try? registry.setCondition(plugin: action.plugin, type: "Ready", status: "False",
+                                           reason: startFailed ? "Failed" : "ApplyFailed",
                                            message: "\(action.action.rawValue) failed: \(error)")
                 try? registry.recordEvent(audit(action, detail: ["error": "\(error)"], outcome: "failed"), plugin: action.plugin)
             }
@@ -147,6 +152,24 @@ struct PlanExecutor {
                                       condition: ConditionDraft(type: "Ready", status: active ? "True" : "False",
                                                                 reason: active ? "Active" : "Inactive",
                                                                 message: active ? "active at \(revision.prefix(12))" : "deactivated at \(revision.prefix(12))"))
+        case .stop:
+            guard let sandboxes else { throw EngineError.stalePlan(reason: "this run does not manage sandboxes") }
+            let how = sandboxes.stop(id)
+            try registry.setCondition(plugin: id, type: "Ready", status: "False", reason: "Stopped",
+                                      message: "stopped (\(how)) at \(revision.prefix(12))")
+            try registry.recordEvent(audit(action, detail: ["stopped": how]), plugin: id)
+        case .start, .restart:
+            guard let sandboxes else { throw EngineError.stalePlan(reason: "this run does not manage sandboxes") }
+            guard let want = resolution.resolved[id] else { throw EngineError.stalePlan(reason: "\(id) is no longer resolved") }
+            if action.action == .restart { sandboxes.stop(id) }
+            let uid = try registry.sandboxUID(plugin: id, first: SandboxIdentity.firstUID)
+            let spec = sandboxes.spec(for: want, uid: uid)
+            let handle = try sandboxes.start(spec)
+            try registry.recordSandboxStart(plugin: id, quota: want.quotaSignature, grants: want.grantsSignature,
+                                            restart: action.action == .restart)
+            try registry.setCondition(plugin: id, type: "Ready", status: "True", reason: "Running",
+                                      message: "\(want.version) running (supervisor \(handle.pid), uid \(uid)) at \(revision.prefix(12))")
+            try registry.recordEvent(audit(action, detail: ["supervisorPid": "\(handle.pid)", "uid": "\(uid)"]), plugin: id)
         case .remove:
             let existing = try currentRow(id)
             written.rows[id] = nil

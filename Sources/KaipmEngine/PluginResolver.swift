@@ -194,10 +194,14 @@ struct PluginResolver {
         guard checked.problems.isEmpty else { return .failure(DesiredStateError(checked.problems)) }
         let config = checked.config
 
-        return .success(ResolvedPlugin(
+        var resolved = ResolvedPlugin(
             id: id, name: package.metadata.name, version: desired.version, source: desired.source.description,
             treeHash: treeHash, active: desired.active, suspend: desired.suspend, preloaded: plugin.preloaded,
             dependsOn: desired.dependsOn.sorted(), config: config, secretPaths: checked.secretPaths, grants: desired.grants,
-            resources: desired.resources.withDefaults(loaded.state.kos.defaultResources), sandbox: desired.sandbox))
+            resources: desired.resources.withDefaults(loaded.state.kos.defaultResources), sandbox: desired.sandbox)
+        resolved.main = package.manifest.main
+        resolved.hooks = package.manifest.hooks
+        resolved.allowWeakerIsolation = loaded.state.kos.allowWeakerIsolation
+        return .success(resolved)
     }
 }

@@ -23,10 +23,16 @@ public struct ReconcileOptions: Sendable {
     /// Re-read only the plugins whose inputs changed since the host converged (see
     /// `ResolutionInputs`); off, every plugin is parsed and resolved. The plans are the same.
     public var incremental: Bool = true
+    /// Runs active plugins in sandboxes (start, stop, restart) with this runtime; nil records
+    /// activation in the registry only, as before sandboxes. Defaults to the host's runtime when
+    /// bubblewrap and the supervisor are found (`SandboxRuntime.detect`).
+    public var sandboxes: SandboxRuntime?
 
     public init(root: String, source: DesiredSource, host: String, actor: String = "kaipm", lockWait: Double = 0,
                 fullVerify: Bool = false, limits: TreeLimits = TreeLimits(), command: String = "kaipm",
-                logger: Logger = Logger(label: "kaipm", factory: { _ in SwiftLogNoOpLogHandler() })) {
+                logger: Logger = Logger(label: "kaipm", factory: { _ in SwiftLogNoOpLogHandler() }),
+                sandboxes: SandboxRuntime? = SandboxRuntime.detect()) {
+        self.sandboxes = sandboxes
         self.root = root
         self.source = source
         self.host = host
@@ -110,7 +116,7 @@ public struct Reconciler: Sendable {
         } catch {
             throw EngineError.registry("\(error)")
         }
-        let observed = phase("observe \(rows.count) plugin(s)") { HostObserver(layout: layout, store: store).observe(rows, full: options.fullVerify) }
+        let observed = phase("observe \(rows.count) plugin(s)") { observer(registry: registry, store: store).observe(rows, full: options.fullVerify) }
         let desiredKey = snapshot.identity.map { "\(Self.resolutionVersion)|\($0)|\(options.host)" }
         let converged = desiredKey == nil ? nil : try? registry.convergedState(host: options.host)
         let convergedPlan = converged.flatMap { try? JSONDecoder().decode(Plan.self, from: Data($0.planJSON.utf8)) }
@@ -155,7 +161,8 @@ public struct Reconciler: Sendable {
         try? registry.cachePackages(resolver.newPackages)
         let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked,
                                 observed: Self.withPreviousSecrets(observed, resolution: resolution, packages: resolver.packageCache),
-                                context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
+                                context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned,
+                                                         sandboxes: options.sandboxes != nil),
                                 warnings: resolution.warnings)
         var inputs: ResolutionInputs?
         if let listing {
@@ -167,6 +174,13 @@ public struct Reconciler: Sendable {
         }
         return Planned(plan: plan, resolution: resolution, resolver: resolver, desiredKey: desiredKey, observed: observed,
                        inputs: inputs)
+    }
+
+    /// The host observer, observing sandboxes when this reconcile runs them.
+    func observer(registry: Registry, store: PluginStore) -> HostObserver {
+        var observer = HostObserver(layout: layout, store: store)
+        if options.sandboxes != nil { observer.sandboxes = (try? registry.sandboxRecords()) ?? [:] }
+        return observer
     }
 
     func makeResolver(loaded: LoadedDesired, observed: ObservedState, registry: Registry, store: PluginStore) -> PluginResolver {
@@ -244,7 +258,8 @@ public struct Reconciler: Sendable {
         for id in affected { touched.plugins[id] = observed.plugins[id] }
         touched = Self.withPreviousSecrets(touched, resolution: resolution, packages: nil, registry: registry)
         plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: touched,
-                            context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned),
+                            context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned,
+                                                         sandboxes: options.sandboxes != nil),
                             warnings: resolution.warnings)
         plan.observedFingerprint = observed.fingerprint
         plan.suspended = (previousPlan.suspended.filter { !affected.contains($0) } + plan.suspended).sorted()
@@ -345,7 +360,8 @@ public struct Reconciler: Sendable {
         }
         let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
                                     resolver: resolver, revision: plan.revision, actor: options.actor, runID: runID,
-                                    limits: options.limits, logger: options.logger)
+                                    limits: options.limits, logger: options.logger,
+                                    sandboxes: options.sandboxes.map { SandboxController(runtime: $0, layout: layout, store: store) })
         let failures = phase("execute \(plan.actions.count) action(s)") { executor.execute(plan) }
             .map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
         phase("record the outcome") {
@@ -369,7 +385,7 @@ public struct Reconciler: Sendable {
         }
         // Only the plugins the plan touched can have changed since they were observed.
         var observed = planned.observed
-        let observer = HostObserver(layout: layout, store: store)
+        let observer = observer(registry: registry, store: store)
         let touched = Set(planned.plan.actions.map(\.plugin))
         if touched.count > 32, let rows = try? registry.plugins() {
             // Many (a first apply): one query and the observer's parallel pass.

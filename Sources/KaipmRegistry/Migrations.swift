@@ -100,6 +100,19 @@ enum Migrations {
                 t.add(column: "inputs", .text)
             }
         }
+        // Each plugin's sandbox: the unprivileged uid it runs as (allocated once, kept even when
+        // the plugin is removed, so a reinstall finds its data folder still its own), how often the
+        // reconciler restarted it, and the quotas and grants of its last start.
+        migrator.registerMigration("v3-sandbox-uids") { db in
+            try db.create(table: "sandbox_uids") { t in
+                t.column("plugin_id", .text).primaryKey()
+                t.column("uid", .integer).notNull().unique()
+                t.column("restarts", .integer).notNull().defaults(to: 0)
+                t.column("quota", .text)
+                t.column("grants", .text)
+                t.column("updated_at", .double).notNull()
+            }
+        }
         return migrator
     }
 }

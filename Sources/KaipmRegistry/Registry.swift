@@ -376,3 +376,56 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+// MARK: Sandboxes
+
+/// What the registry keeps about one plugin's sandbox.
+public struct SandboxRecord: Sendable, Hashable {
+    public var plugin: String
+    public var uid: UInt32
+    public var restarts: Int
+    /// The quota and grants signatures of the last start; nil before the first.
+    public var quota: String?
+    public var grants: String?
+}
+
+extension Registry {
+    /// The uid of `plugin`'s sandbox, allocated on first use: one above the highest allocated (at least `first`).
+    /// Stable: the same plugin always gets the same uid.
+    public func sandboxUID(plugin: String, first: UInt32) throws(RegistryError) -> UInt32 {
+        let time = now()
+        return try write { db in
+            if let uid = try Int64.fetchOne(db, sql: "SELECT uid FROM sandbox_uids WHERE plugin_id = ?", arguments: [plugin]) {
+                return UInt32(uid)
+            }
+            let highest = try Int64.fetchOne(db, sql: "SELECT MAX(uid) FROM sandbox_uids") ?? nil
+            let uid = max(Int64(first), (highest ?? Int64(first) - 1) + 1)
+            try db.execute(sql: "INSERT INTO sandbox_uids (plugin_id, uid, restarts, updated_at) VALUES (?, ?, 0, ?)",
+                           arguments: [plugin, uid, time])
+            return UInt32(uid)
+        }
+    }
+
+    /// Records a start of `plugin`'s sandbox with its quota and grants; counts it when it is a restart.
+    public func recordSandboxStart(plugin: String, quota: String, grants: String, restart: Bool) throws(RegistryError) {
+        let time = now()
+        try write { db in
+            try db.execute(sql: """
+                UPDATE sandbox_uids SET quota = ?, grants = ?, restarts = restarts + ?, updated_at = ? WHERE plugin_id = ?
+                """, arguments: [quota, grants, restart ? 1 : 0, time, plugin])
+        }
+    }
+
+    /// Every sandbox record, by plugin id.
+    public func sandboxRecords() throws(RegistryError) -> [String: SandboxRecord] {
+        try read { db in
+            var result: [String: SandboxRecord] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT plugin_id, uid, restarts, quota, grants FROM sandbox_uids") {
+                let id: String = row["plugin_id"]
+                let uid: Int64 = row["uid"]
+                result[id] = SandboxRecord(plugin: id, uid: UInt32(uid), restarts: row["restarts"], quota: row["quota"], grants: row["grants"])
+            }
+            return result
+        }
+    }
+}

@@ -1,17 +1,24 @@
 /// What a plan action does to one plugin.
 public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
-    case deactivate, remove, install, update, repair, configure, activate
+    case stop, deactivate, remove, install, update, repair, configure, activate, start, restart
 
-    /// The phase an action runs in: deactivate → remove → install/update/repair → configure → activate.
+    /// The phase an action runs in: stop → deactivate → remove → install/update/repair → configure
+    /// → activate → start/restart. `stop`, `start` and `restart` act on a plugin's sandbox and
+    /// appear only when kaipm manages sandboxes on the host.
     public var phase: Int {
         switch self {
-        case .deactivate: return 0
-        case .remove: return 1
-        case .install, .update, .repair: return 2
-        case .configure: return 3
-        case .activate: return 4
+        case .stop: return 0
+        case .deactivate: return 1
+        case .remove: return 2
+        case .install, .update, .repair: return 3
+        case .configure: return 4
+        case .activate: return 5
+        case .start, .restart: return 6
         }
     }
+
+    /// Phases that take things down run dependents first; the others run dependencies first.
+    public var takesDown: Bool { phase <= 2 }
 }
 
 /// One changed value of an action: a field or a config key with its before and after.

@@ -18,6 +18,7 @@ public enum PlanRenderer {
     static let symbols: [ActionKind: (String, String)] = [
         .install: ("+", "32"), .activate: ("▲", "32"), .configure: ("~", "33"), .update: ("↑", "36"),
         .repair: ("!", "35"), .deactivate: ("▼", "31"), .remove: ("-", "31"),
+        .start: ("▶", "32"), .restart: ("↻", "36"), .stop: ("■", "31"),
     ]
 
     /// Terminal text, coloured with ANSI escapes when `color` is true.

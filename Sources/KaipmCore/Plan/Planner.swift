@@ -8,11 +8,15 @@ public enum Planner {
         public var host: String
         public var revision: String
         public var pinned: Bool
+        /// Whether kaipm runs active plugins in sandboxes on this host: plans start, stop and
+        /// restart actions from each plugin's observed sandbox.
+        public var sandboxes: Bool
 
-        public init(host: String, revision: String, pinned: Bool) {
+        public init(host: String, revision: String, pinned: Bool, sandboxes: Bool = false) {
             self.host = host
             self.revision = revision
             self.pinned = pinned
+            self.sandboxes = sandboxes
         }
     }
 
@@ -33,8 +37,15 @@ public enum Planner {
                 continue
             }
             actions += pluginActions(want: want, have: observed.plugins[id])
+            if context.sandboxes {
+                actions += sandboxActions(want: want, have: observed.plugins[id])
+            }
         }
         for (id, have) in observed.plugins where desired[id] == nil && blocked[id] == nil {
+            if context.sandboxes, let sandbox = have.sandbox, sandbox.alive {
+                actions.append(PlanAction(plugin: id, action: .stop, reason: "no longer desired on this host",
+                                          changes: [FieldChange(field: "running", before: "true", after: "false")]))
+            }
             if have.isActive {
                 actions.append(PlanAction(plugin: id, action: .deactivate, reason: "no longer desired on this host",
                                           changes: [FieldChange(field: "active", before: "true", after: "false")]))
@@ -52,7 +63,7 @@ public enum Planner {
         actions.sort { a, b in
             if a.action.phase != b.action.phase { return a.action.phase < b.action.phase }
             let (ra, rb) = (rank[a.plugin] ?? 0, rank[b.plugin] ?? 0)
-            if ra != rb { return a.action.phase <= 1 ? ra > rb : ra < rb }
+            if ra != rb { return a.action.takesDown ? ra > rb : ra < rb }
             return a.plugin < b.plugin
         }
         let blockedList = blocked.keys.sorted().map { id in
@@ -133,6 +144,50 @@ public enum Planner {
                                       changes: [FieldChange(field: "active", before: "false", after: "true")]))
         }
         return actions
+    }
+
+    /// The sandbox actions for one desired plugin: start it when it should run and does not,
+    /// restart it when what runs is not what is desired (or it died), stop it when it should not run.
+    /// Plugins with `sandbox: false` are not run by kaipm yet and get none.
+    static func sandboxActions(want: ResolvedPlugin, have: ObservedPlugin?) -> [PlanAction] {
+        guard want.sandbox else { return [] }
+        let sandbox = have?.sandbox ?? ObservedSandbox(alive: false)
+        guard want.active else {
+            return sandbox.alive
+                ? [PlanAction(plugin: want.id, action: .stop, reason: "desired inactive",
+                              changes: [FieldChange(field: "running", before: "true", after: "false")])]
+                : []
+        }
+        guard sandbox.alive else {
+            // Active in the registry and a status file left behind: it ran and died.
+            if let have, have.isActive, sandbox.state != nil {
+                let how = sandbox.exitReason.map { " (\($0))" } ?? ""
+                return [PlanAction(plugin: want.id, action: .restart, reason: "dead\(how)",
+                                   changes: [FieldChange(field: "running", before: "false", after: "true")])]
+            }
+            return [PlanAction(plugin: want.id, action: .start, reason: "not running",
+                               changes: [FieldChange(field: "running", before: "false", after: "true")])]
+        }
+        var reasons: [String] = []
+        var changes: [FieldChange] = []
+        if sandbox.treeHash != want.treeHash.value {
+            reasons.append("version changed")
+            changes.append(FieldChange(field: "running.checksum", before: sandbox.treeHash, after: want.treeHash.value))
+        }
+        if sandbox.configHash != want.configHash {
+            reasons.append("config changed")
+            changes.append(FieldChange(field: "running.configHash", before: sandbox.configHash, after: want.configHash))
+        }
+        if sandbox.quota != want.quotaSignature {
+            reasons.append("quota changed")
+            changes.append(FieldChange(field: "running.quota", before: sandbox.quota, after: want.quotaSignature))
+        }
+        if sandbox.grants != want.grantsSignature {
+            reasons.append("grants changed")
+            changes.append(FieldChange(field: "running.grants", before: sandbox.grants, after: want.grantsSignature))
+        }
+        guard !reasons.isEmpty else { return [] }
+        return [PlanAction(plugin: want.id, action: .restart, reason: reasons.joined(separator: ", "), changes: changes)]
     }
 
     /// Key-by-key config changes, secrets masked.

@@ -20,6 +20,12 @@ public struct ResolvedPlugin: Sendable, Hashable, Codable {
     public var grants: Grants
     public var resources: Resources
     public var sandbox: Bool
+    /// The manifest's Python entry point (`main.py`), what the sandbox's harness imports first.
+    public var main: String = "main.py"
+    /// The manifest's hooks: name → file (`onLoad` → `hooks/onLoad.py`).
+    public var hooks: [String: String] = [:]
+    /// kos.config.yaml's `isolation.allowWeaker`: start even where a limit cannot be enforced.
+    public var allowWeakerIsolation = false
 
     public init(id: String, name: String, version: SemanticVersion, source: String, treeHash: TreeHash,
                 active: Bool, suspend: Bool = false, preloaded: Bool = false, dependsOn: [String] = [],
@@ -46,6 +52,51 @@ public struct ResolvedPlugin: Sendable, Hashable, Codable {
 
     /// SHA-256 (hex) of the rendered config: what the host's file must hash to.
     public var configHash: String { Hex.sha256(Array(renderedConfig.utf8)) }
+
+    /// The quotas a sandbox is started with, as one canonical line (`-` for the host default):
+    /// what a running sandbox is compared with to plan a restart.
+    public var quotaSignature: String {
+        "memory=\(resources.memoryBytes.map(String.init) ?? "-") cpu=\(resources.cpu.map { "\($0)" } ?? "-") pids=\(resources.pids.map(String.init) ?? "-")"
+    }
+
+    /// The grants a sandbox is started with, as one canonical line.
+    public var grantsSignature: String {
+        let paths = grants.filesystem.map { "\($0.path):\($0.mode.rawValue)" }.sorted()
+        return "network=\(grants.network.sorted().joined(separator: ",")) paths=\(paths.joined(separator: ","))"
+    }
+}
+
+/// What the host runs for one plugin: its supervisor and sandbox, as the status file, the
+/// supervisor's lock and the registry's sandbox record say. Only observed when kaipm manages
+/// sandboxes on the host (`ObservedPlugin.sandbox` is nil otherwise).
+public struct ObservedSandbox: Sendable, Hashable, Codable {
+    /// The supervisor holds its lock and its sandbox is starting or running.
+    public var alive: Bool
+    /// The status file's state (`starting`, `running`, `stopping`, `exited`); nil without one.
+    public var state: String?
+    /// The tree hash the sandbox was started with (echoed in its status file).
+    public var treeHash: String?
+    /// The rendered config's hash the sandbox was started with.
+    public var configHash: String?
+    /// `ResolvedPlugin.quotaSignature` and `grantsSignature` at the last start (from the registry).
+    public var quota: String?
+    public var grants: String?
+    /// How often the reconciler restarted it.
+    public var restarts: Int
+    /// How it ended, when it did (`Unloaded`, `Crashed`, …, or `SupervisorDied`).
+    public var exitReason: String?
+
+    public init(alive: Bool, state: String? = nil, treeHash: String? = nil, configHash: String? = nil, quota: String? = nil,
+                grants: String? = nil, restarts: Int = 0, exitReason: String? = nil) {
+        self.alive = alive
+        self.state = state
+        self.treeHash = treeHash
+        self.configHash = configHash
+        self.quota = quota
+        self.grants = grants
+        self.restarts = restarts
+        self.exitReason = exitReason
+    }
 }
 
 /// What the host has for one plugin: its registry row, checked against the store and the config file.
@@ -74,6 +125,8 @@ public struct ObservedPlugin: Sendable, Hashable, Codable {
     /// Config paths that were secret under the schema the config was recorded with, where known,
     /// so that a secret the new version no longer declares is still masked on its way out.
     public var secretPaths: Set<String> = []
+    /// Its supervisor and sandbox; nil when kaipm does not manage sandboxes on this host.
+    public var sandbox: ObservedSandbox? = nil
 
     public init(id: String, name: String, version: SemanticVersion?, source: String, treeHash: TreeHash?,
                 isActive: Bool, dependsOn: [String] = [], configJSON: String? = nil, recordedConfigHash: String? = nil,
@@ -132,6 +185,14 @@ public struct ObservedState: Sendable, Hashable, Codable {
             text += "\t"; text += p.storeProblems.joined(separator: ";")
             text += "\t"; text += p.registryProblems.joined(separator: ";")
             text += "\t"; text += p.dependsOn.joined(separator: ",")
+            if let sandbox = p.sandbox {
+                text += sandbox.alive ? "\tsandbox:up\t" : "\tsandbox:down\t"
+                text += sandbox.treeHash ?? "-"
+                text += "\t"; text += sandbox.configHash ?? "-"
+                text += "\t"; text += sandbox.quota ?? "-"
+                text += "\t"; text += sandbox.grants ?? "-"
+                text += "\t"; text += String(sandbox.restarts)
+            }
             text += "\n"
         }
         return "sha256:" + Hex.sha256(Array(text.utf8))

@@ -22,15 +22,18 @@ extension Kaipm {
             printOut("Root: \(status.root)\n")
             printOut("Last applied revision: \(status.lastAppliedRevision ?? "none")")
             printOut(status.lastRunOutcome.map { "   last run: \($0) at \(status.lastRunAt ?? "?")\n" } ?? "\n")
+            if let sandboxes = status.sandboxes { printOut("Sandboxes: \(sandboxes)\n") }
             if status.plugins.isEmpty {
                 printOut("No plugins installed.\n")
                 return
             }
-            let header = ["PLUGIN", "VERSION", "STATE", "CHECKSUM", "REVISION"]
+            let running = status.plugins.contains { $0.sandbox != nil }
+            let header = ["PLUGIN", "VERSION", "STATE", "CHECKSUM", "REVISION"] + (running ? ["SANDBOX", "RESTARTS"] : [])
             var rows = [header]
             for plugin in status.plugins {
                 rows.append([plugin.id, plugin.version, plugin.state, String(plugin.checksum.prefix(15)) + "…",
-                             String(plugin.revision.prefix(12))])
+                             String(plugin.revision.prefix(12))]
+                            + (running ? [plugin.sandbox ?? "-", plugin.restarts.map(String.init) ?? "-"] : []))
             }
             let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {

@@ -94,6 +94,8 @@ enum Shell {
         environment["NO_COLOR"] = "1"
         environment.removeValue(forKey: "KAIPM_ROOT")
         environment.removeValue(forKey: "KAIPM_TEST_ACTION_DELAY_MS")
+        // The tests of the registry-only behaviour run without sandboxes; the sandbox tests ask for them.
+        environment["KAIPM_SANDBOXES"] = "off"
         for (key, value) in env { environment[key] = value }
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
@@ -322,10 +324,11 @@ final class TestRepo: @unchecked Sendable {
     // MARK: Host
 
     /// A reconciler for this repository's HEAD (or `source`) and the test host.
-    func reconciler(source: DesiredSource? = nil, host: String? = nil, lockWait: Double = 0) -> Reconciler {
+    func reconciler(source: DesiredSource? = nil, host: String? = nil, lockWait: Double = 0,
+                    sandboxes: SandboxRuntime? = nil) -> Reconciler {
         Reconciler(options: ReconcileOptions(root: hostRoot,
                                              source: source ?? .git(repo: repo, rev: "HEAD", path: "desired-state", fetch: false),
-                                             host: host ?? self.host, actor: "tests", lockWait: lockWait))
+                                             host: host ?? self.host, actor: "tests", lockWait: lockWait, sandboxes: sandboxes))
     }
 
     /// The host's registry (opened in this process).

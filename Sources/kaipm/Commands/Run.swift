@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import KaipmEngine
+
+extension Kaipm {
+    /// `kaipm run`: one command of a running plugin, over its control socket.
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a command of a running plugin (its onCommand hook) and print the result.")
+
+        @OptionGroup var host: HostOptions
+
+        @Argument(help: "The plugin id.")
+        var plugin: String
+
+        @Argument(help: "The command name.")
+        var command: String
+
+        @Option(name: .customLong("arg"), help: ArgumentHelp("An argument, key=value; the value is read as JSON when it is JSON.", valueName: "key=value"))
+        var arguments: [String] = []
+
+        @Flag(help: "Print the result as JSON.")
+        var json = false
+
+        @Option(help: "Seconds to wait for the answer.")
+        var timeout: Double = 10
+
+        func run() throws {
+            var pairs: [(String, String)] = []
+            for argument in arguments {
+                guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+                    throw ValidationError("--arg takes key=value, not '\(argument)'")
+                }
+                pairs.append((String(argument[..<equals]), String(argument[argument.index(after: equals)...])))
+            }
+            let answer = try runReporting {
+                try PluginConsole(root: host.resolvedRoot).run(plugin, command: command, args: pairs,
+                                                               timeoutMilliseconds: Int(timeout * 1000))
+            }
+            guard answer.ok else {
+                FileHandle.standardError.write(Data("kaipm: error: plugin '\(plugin)': \(answer.errorCode ?? "Error"): \(answer.errorMessage ?? "")\n".utf8))
+                throw ExitCode(1)
+            }
+            if json || answer.resultLines == nil {
+                printOut((answer.resultJSON ?? "null") + "\n")
+            } else {
+                printOut(answer.resultLines!.map { $0 + "\n" }.joined())
+            }
+        }
+    }
+
+    /// `kaipm logs`: a plugin's console log.
+    struct Logs: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the end of a plugin's console log.")
+
+        @OptionGroup var host: HostOptions
+
+        @Argument(help: "The plugin id.")
+        var plugin: String
+
+        @Option(help: "How many lines.")
+        var tail = 50
+
+        func run() throws {
+            printOut(try runReporting { try PluginConsole(root: host.resolvedRoot).logTail(plugin, lines: tail) })
+        }
+    }
+}

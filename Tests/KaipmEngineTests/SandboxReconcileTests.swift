@@ -1,0 +1,205 @@
+import Foundation
+import KaipmCore
+import KaipmEngine
+import KaipmRegistry
+import KaipmSandbox
+import Testing
+
+/// The reconciler driving real sandboxes (bubblewrap, kaipm-supervisor) for plugins of real git repos.
+@Suite("Reconcile against running sandboxes", .serialized)
+struct SandboxReconcileTests {
+    /// The supervisor built beside the test bundle (`swift build --build-tests` builds both).
+    static let runtime: SandboxRuntime? = {
+        if let chosen = ProcessInfo.processInfo.environment["KAIPM_SUPERVISOR"] { return SandboxRuntime(supervisor: chosen) }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments.first { $0.contains(".xctest") } ?? Bundle.main.executablePath ?? "")
+        var directory = bundle.deletingLastPathComponent()
+        for _ in 0..<4 where !FileManager.default.fileExists(atPath: directory.appendingPathComponent("kaipm-supervisor").path) {
+            directory = directory.deletingLastPathComponent()
+        }
+        let supervisor = directory.appendingPathComponent("kaipm-supervisor").path
+        guard FileManager.default.isExecutableFile(atPath: supervisor), FileManager.default.isExecutableFile(atPath: "/usr/bin/bwrap")
+        else { return nil }
+        return SandboxRuntime(supervisor: supervisor)
+    }()
+
+    /// A repo with the notes example, active, and its reconciler with sandboxes on.
+    final class Host {
+        let repo: TestRepo
+        let runtime: SandboxRuntime
+
+        init(maxNotes: Int = 10) throws {
+            runtime = try #require(SandboxReconcileTests.runtime, "no kaipm-supervisor beside the tests or no /usr/bin/bwrap")
+            repo = try TestRepo(examples: ["notes"])
+            try repo.writeExampleEntry("notes")
+            try repo.write("desired-state/config/plugins/notes.config.yaml", "maxNotes: \(maxNotes)\n")
+            try repo.commit("notes")
+        }
+
+        deinit {
+            // Stop what a failing test left running (its sandbox dies with its supervisor).
+            let layout = SandboxLayout(root: repo.hostRoot, pluginID: "notes")
+            if let status = try? SupervisorStatus.read(layout), SupervisorStatus.supervisorAlive(layout) {
+                kill(status.supervisorPID, SIGKILL)
+                _ = waitUntil(timeout: 3) { !SupervisorStatus.supervisorAlive(layout) }
+            }
+        }
+
+        var reconciler: Reconciler { repo.reconciler(sandboxes: runtime) }
+        var layout: SandboxLayout { SandboxLayout(root: repo.hostRoot, pluginID: "notes") }
+        var client: ControlClient { ControlClient(layout: layout) }
+
+        func apply() throws -> ApplyReport {
+            let report = try reconciler.apply()
+            #expect(report.failures.isEmpty, "\(report.failures)")
+            return report
+        }
+
+        func command(_ name: String, _ args: [JSON.Member] = []) throws -> JSON {
+            try client.request("command", [JSON.Member("command", .string(name)), JSON.Member("args", .object(args))])
+        }
+
+        func status() throws -> SupervisorStatus { try #require(try SupervisorStatus.read(layout)) }
+
+        func condition(_ type: String) throws -> PluginCondition? {
+            try repo.registry().conditions()["notes"]?.first { $0.type == type }
+        }
+    }
+
+    @Test func applyStartsTheActivePluginAndItAnswersHealth() throws {
+        let host = try Host()
+        let report = try host.apply()
+        #expect(report.plan.steps == ["install notes", "configure notes", "activate notes", "start notes"])
+        #expect(report.plan.action(.start, "notes")?.reason == "not running")
+        #expect(try host.client.request("health")["loaded"] == .bool(true))
+        let status = try host.status()
+        #expect(status.state == .running)
+        #expect(status.version == report.plan.action(.install, "notes")?.changes.first { $0.field == "checksum" }?.after)
+        let ready = try #require(try host.condition("Ready"))
+        #expect(ready.status == "True" && ready.reason == "Running")
+        let uid = try #require(try host.repo.registry().sandboxRecords()["notes"]?.uid)
+        #expect(uid >= SandboxIdentity.firstUID)
+        #expect(try host.repo.registry().audit(plugin: "notes").contains { $0.action == "start" })
+
+        // Nothing changed: the next apply is a no-op and leaves the sandbox alone.
+        let again = try host.apply()
+        #expect(again.outcome == "no-op")
+        #expect(try host.status().supervisorPID == status.supervisorPID)
+        #expect(try host.repo.registry().sandboxUID(plugin: "notes", first: SandboxIdentity.firstUID) == uid)
+    }
+
+    @Test func deactivatingStopsThePlugin() throws {
+        let host = try Host()
+        _ = try host.apply()
+        #expect(SupervisorStatus.supervisorAlive(host.layout))
+        try host.repo.writeExampleEntry("notes", active: false)
+        try host.repo.commit("deactivate notes")
+        let report = try host.apply()
+        #expect(report.plan.steps == ["stop notes", "deactivate notes"])
+        #expect(!SupervisorStatus.supervisorAlive(host.layout))
+        #expect(try host.status().exit?.reason == "Unloaded")
+        #expect(try host.condition("Ready")?.reason == "Inactive")
+        #expect(try host.reconciler.plan().actions.isEmpty)
+    }
+
+    @Test func aKilledSupervisorIsRestartedByTheNextApply() throws {
+        let host = try Host()
+        _ = try host.apply()
+        let before = try host.status()
+        kill(before.supervisorPID, SIGKILL)
+        #expect(waitUntil(timeout: 3) { !SupervisorStatus.supervisorAlive(host.layout) })
+
+        let plan = try host.reconciler.plan()
+        #expect(plan.steps == ["restart notes"])
+        #expect(plan.action(.restart, "notes")?.reason.hasPrefix("dead") == true)
+        let report = try host.apply()
+        #expect(report.plan.steps == ["restart notes"])
+        #expect(try host.client.request("health")["loaded"] == .bool(true))
+        #expect(try host.status().supervisorPID != before.supervisorPID)
+        #expect(try host.repo.registry().sandboxRecords()["notes"]?.restarts == 1)
+        #expect(try host.reconciler.plan().actions.isEmpty)
+    }
+
+    @Test func aConfigChangeRestartsWithTheNewConfigAndDataSurvives() throws {
+        let host = try Host(maxNotes: 1)
+        _ = try host.apply()
+        #expect(try host.command("add", [JSON.Member("text", .string("buy milk"))]) == .object([JSON.Member("count", .int(1))]))
+        // maxNotes 1: the notebook is full.
+        #expect(throws: SandboxError.self) { try host.command("add", [JSON.Member("text", .string("call Ada"))]) }
+
+        try host.repo.write("desired-state/config/plugins/notes.config.yaml", "maxNotes: 5\n")
+        try host.repo.commit("more notes")
+        let report = try host.apply()
+        #expect(report.plan.steps == ["configure notes", "restart notes"])
+        #expect(report.plan.action(.restart, "notes")?.reason == "config changed")
+        // The new config is in force, and /data kept the note written before the restart.
+        #expect(try host.command("add", [JSON.Member("text", .string("call Ada"))]) == .object([JSON.Member("count", .int(2))]))
+        #expect(try host.command("list")["notes"] == .array([.string("buy milk"), .string("call Ada")]))
+        #expect(try host.status().configHash == report.plan.action(.restart, "notes")?.changes.first { $0.field == "running.configHash" }?.after)
+    }
+
+    @Test func aPluginThatFailsOnLoadIsMarkedFailedWithTheLogTail() throws {
+        let host = try Host()
+        try host.repo.write("examples/plugins/notes/hooks/onLoad.py", "def on_load(ctx):\n    raise RuntimeError('no database configured')\n")
+        try host.repo.commit("broken onLoad")
+        let report = try host.reconciler.apply()
+        #expect(report.outcome == "failed")
+        #expect(report.failures.count == 1)
+        let ready = try #require(try host.condition("Ready"))
+        #expect(ready.status == "False" && ready.reason == "Failed")
+        #expect(ready.message.contains("RuntimeError: no database configured"), "\(ready.message)")
+        #expect(!SupervisorStatus.supervisorAlive(host.layout))
+    }
+
+    @Test func newPluginContentRestartsOnTheNewVersion() throws {
+        let host = try Host()
+        _ = try host.apply()
+        try host.repo.write("examples/plugins/notes/hooks/onCommand.py",
+                            try host.repo.read("examples/plugins/notes/hooks/onCommand.py")
+                                .replacingOccurrences(of: "    if command == \"count\":", with: "    if command == \"ping\":\n        return {\"pong\": True}\n    if command == \"count\":"))
+        try host.repo.commit("notes answers ping")
+        let report = try host.apply()
+        #expect(report.plan.steps == ["update notes", "restart notes"])
+        #expect(report.plan.action(.restart, "notes")?.reason == "version changed")
+        #expect(try host.command("ping") == .object([JSON.Member("pong", .bool(true))]))
+        #expect(try host.reconciler.plan().actions.isEmpty)
+    }
+
+    @Test func aQuotaChangeRestartsAndRemovingStops() throws {
+        let host = try Host()
+        _ = try host.apply()
+        try host.repo.writeExampleEntry("notes", extra: "resources: {memory: 128Mi}\n")
+        try host.repo.commit("less memory")
+        let report = try host.apply()
+        #expect(report.plan.steps == ["restart notes"])
+        #expect(report.plan.action(.restart, "notes")?.reason == "quota changed")
+        #expect(try host.client.request("health")["loaded"] == .bool(true))
+
+        try host.repo.remove("desired-state/plugins/notes.yaml")
+        try host.repo.remove("desired-state/config/plugins/notes.config.yaml")
+        try host.repo.commit("no notes")
+        let removed = try host.apply()
+        #expect(removed.plan.steps == ["stop notes", "deactivate notes", "remove notes"])
+        #expect(!SupervisorStatus.supervisorAlive(host.layout))
+    }
+
+    @Test func kaipmRunAndLogsReachTheRunningPlugin() throws {
+        let host = try Host()
+        _ = try host.apply()
+        let root = host.repo.hostRoot
+        let added = try host.repo.kaipm(["run", "notes", "add", "--arg", "text=buy milk", "--json", "--root", root], plain: true)
+        #expect(added.status == 0, "\(added)")
+        #expect(added.stdout == "{\"count\":1}\n")
+        let listed = try host.repo.kaipm(["run", "notes", "list", "--root", root], plain: true)
+        #expect(listed.stdout == "notes: [\"buy milk\"]\n", "\(listed)")
+        let failed = try host.repo.kaipm(["run", "notes", "nope", "--root", root], plain: true)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("CommandFailed"), "\(failed)")
+        let logs = try host.repo.kaipm(["logs", "notes", "--tail", "50", "--root", root], plain: true)
+        #expect(logs.status == 0, "\(logs)")
+        #expect(logs.stdout.contains("[notes] notes: 0 note(s) in /data/notes.jsonl"), "\(logs)")
+
+        let status = try host.repo.kaipm(["status", "--root", root], env: ["KAIPM_SANDBOXES": "on"], plain: true)
+        #expect(status.stdout.contains("Sandboxes: on"), "\(status)")
+        #expect(status.stdout.contains("running"), "\(status)")
+    }
+}
