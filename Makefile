@@ -10,7 +10,7 @@ KAIPM_DEBUG := .build/debug/kaipm
 RELEASE     := -c release --static-swift-stdlib
 APT_PACKAGES := libgit2-dev libsqlite3-dev bubblewrap libseccomp-dev pkg-config git python3 coreutils
 
-.PHONY: deps build release demo test bench clean
+.PHONY: deps build release demo demo-stop test bench clean
 
 ## deps: install the Debian packages kaipm builds and runs with (only those missing).
 deps:
@@ -47,7 +47,12 @@ demo: build
 	echo; echo "== kaipm apply (again: nothing to do)"; \
 	$(KAIPM_DEBUG) apply --repo $$repo --root $(ROOT) --host $(HOST) --no-color; \
 	echo; echo "== kaipm status"; \
-	$(KAIPM_DEBUG) status --root $(ROOT)
+	$(KAIPM_DEBUG) status --root $(ROOT); \
+	echo; echo "The active plugins keep running in their sandboxes; 'make demo-stop' stops them."
+
+## demo-stop: stop the demo's sandboxes: SIGTERM to their supervisors, each unloads its plugin first.
+demo-stop:
+	@pkill -TERM -f -- "^kaipm-supervisor --spec $(ROOT)/kos/run/" && echo "stopped the sandboxes under $(ROOT)" || echo "no sandboxes running under $(ROOT)"
 
 ## test: every test, on real git repositories, SQLite files and (later) sandboxes.
 test: deps
