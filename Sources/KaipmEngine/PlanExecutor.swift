@@ -30,6 +30,8 @@ struct PlanExecutor {
     /// during an apply the executor is the registry's only writer (the run lock).
     final class WrittenRows: @unchecked Sendable {
         var rows: [String: RegisteredPlugin] = [:]
+        /// The rows an update of this run replaced, to roll back to when the new version fails to start.
+        var previous: [String: RegisteredPlugin] = [:]
     }
     let written = WrittenRows()
     /// Store entries this run's prefetch wrote and synced: known intact, not checked again.
@@ -123,8 +125,14 @@ struct PlanExecutor {
                                       condition: ConditionDraft(type: "Installed", status: "True",
                                                                 reason: action.action == .repair ? "Repaired" : "Installed",
                                                                 message: "\(want.version) \(want.treeHash)"))
-            if let old = existing.flatMap({ TreeHash($0.checksum) }), old != want.treeHash {
-                try collect(old)
+            if let existing, let old = TreeHash(existing.checksum), old != want.treeHash {
+                if sandboxes != nil {
+                    // Kept until the new version is Ready: a failed start rolls back to it. The apply's
+                    // garbage collection removes whichever entry is no longer registered.
+                    written.previous[id] = existing
+                } else {
+                    try collect(old)
+                }
             }
         case .configure:
             guard let want = resolution.resolved[id], var row = try currentRow(id) else {
@@ -161,12 +169,33 @@ struct PlanExecutor {
         case .start, .restart:
             guard let sandboxes else { throw EngineError.stalePlan(reason: "this run does not manage sandboxes") }
             guard let want = resolution.resolved[id] else { throw EngineError.stalePlan(reason: "\(id) is no longer resolved") }
+            let before = (try? SupervisorStatus.read(SandboxLayout(root: layout.root, pluginID: id))) ?? nil
+            // A restart of the same revision after it died counts toward the crash-loop backoff;
+            // any other start (a new revision, a config, quota or grant change) resets it.
+            let crashed = action.action == .restart && action.reason.hasPrefix("dead")
+                && before?.version == want.treeHash.value && before?.configHash == want.configHash
             if action.action == .restart { sandboxes.stop(id) }
             let uid = try registry.sandboxUID(plugin: id, first: SandboxIdentity.firstUID)
+            try registry.recordSandboxAttempt(plugin: id, crashed: crashed)
             let spec = sandboxes.spec(for: want, uid: uid)
-            let handle = try sandboxes.start(spec)
+            let handle: SupervisorHandle
+            do {
+                handle = try sandboxes.start(spec)
+            } catch {
+                if let previous = written.previous[id], let old = TreeHash(previous.checksum), old != want.treeHash, store.contains(old) {
+                    throw rollback(want, to: previous, old: old, uid: uid, sandboxes: sandboxes, error: error)
+                }
+                throw error
+            }
             try registry.recordSandboxStart(plugin: id, quota: want.quotaSignature, grants: want.grantsSignature,
                                             restart: action.action == .restart)
+            try registry.recordSandboxFailure(plugin: id, treeHash: nil, configHash: nil, reason: nil)
+            if crashed {
+                try registry.setCondition(plugin: id, type: "CrashLoop", status: "False", reason: "Restarted",
+                                          message: "restarted after a crash (\(action.reason)); a crash again backs off longer")
+            } else {
+                try registry.clearCondition(plugin: id, type: "CrashLoop")
+            }
             try registry.setCondition(plugin: id, type: "Ready", status: "True", reason: "Running",
                                       message: "\(want.version) running (supervisor \(handle.pid), uid \(uid)) at \(revision.prefix(12))")
             try registry.recordEvent(audit(action, detail: ["supervisorPid": "\(handle.pid)", "uid": "\(uid)"]), plugin: id)
@@ -177,6 +206,48 @@ struct PlanExecutor {
             let config = layout.configFile(id)
             if FileManager.default.fileExists(atPath: config) { try FileManager.default.removeItem(atPath: config) }
             if let old = existing.flatMap({ TreeHash($0.checksum) }) { try collect(old) }
+        }
+    }
+
+    /// Rolls `want`'s failed start back to the version its update replaced: records the failed
+    /// revision (not retried until the desired revision changes), registers the previous version
+    /// again and starts it. Returns the error the action fails with, which says what happened.
+    private func rollback(_ want: ResolvedPlugin, to previous: RegisteredPlugin, old: TreeHash, uid: UInt32,
+                          sandboxes: SandboxController, error: any Error) -> any Error {
+        let id = want.id
+        let failure = error as? SandboxStartFailure
+        let reason = failure?.message ?? "\(error)"
+        let failed = "update to \(want.version) \(want.treeHash.value.prefix(19)) failed to start: \(reason)"
+        do {
+            try registry.recordSandboxFailure(plugin: id, treeHash: want.treeHash.value, configHash: want.configHash, reason: reason)
+            try registry.recordEvent(AuditDraft(actor: actor, action: "update", detail: PlanRenderer.compactJSON([
+                "outcome": "failed", "revision": revision, "checksum": want.treeHash.value, "version": want.version.description,
+                "error": reason]), runID: runID), plugin: id)
+            sandboxes.stop(id)
+            guard var row = try currentRow(id) else { throw EngineError.stalePlan(reason: "\(id) is not installed") }
+            row.name = previous.name
+            row.path = previous.path
+            row.checksum = previous.checksum
+            row.version = previous.version
+            row.source = previous.source
+            row.dependsOn = previous.dependsOn
+            row.updatedAt = Date().timeIntervalSince1970
+            try record(row, audit: AuditDraft(actor: actor, action: "rollback", detail: PlanRenderer.compactJSON([
+                "from": want.treeHash.value, "to": previous.checksum, "version": "\(want.version) → \(previous.version)",
+                "revision": revision, "reason": reason]), runID: runID),
+                       condition: ConditionDraft(type: "Installed", status: "True", reason: "RolledBack",
+                                                 message: "\(previous.version) \(previous.checksum) (\(failed))"))
+            // The previous version with the desired entry points, resources and grants.
+            var earlier = want
+            earlier.treeHash = old
+            earlier.version = SemanticVersion(previous.version) ?? want.version
+            let handle = try sandboxes.start(sandboxes.spec(for: earlier, uid: uid))
+            try registry.recordSandboxStart(plugin: id, quota: want.quotaSignature, grants: want.grantsSignature, restart: true)
+            return SandboxStartFailure(message: "\(failed); rolled back to \(previous.version) \(previous.checksum.prefix(19)), running (supervisor \(handle.pid))",
+                                       logTail: failure?.logTail)
+        } catch let rollbackError {
+            return SandboxStartFailure(message: "\(failed); the rollback to \(previous.version) failed too: \(rollbackError)",
+                                       logTail: failure?.logTail)
         }
     }
 

@@ -27,6 +27,8 @@ public struct ReconcileOptions: Sendable {
     /// activation in the registry only, as before sandboxes. Defaults to the host's runtime when
     /// bubblewrap and the supervisor are found (`SandboxRuntime.detect`).
     public var sandboxes: SandboxRuntime?
+    /// The crash-loop backoff of a crashed plugin's restart (10 s doubling up to 5 min by default).
+    public var backoff = CrashBackoff()
 
     public init(root: String, source: DesiredSource, host: String, actor: String = "kaipm", lockWait: Double = 0,
                 fullVerify: Bool = false, limits: TreeLimits = TreeLimits(), command: String = "kaipm",
@@ -125,7 +127,7 @@ public struct Reconciler: Sendable {
         // host converged mean the same (empty) plan, so nothing needs parsing or hashing.
         let fingerprint = observed.fingerprint
         if let desiredKey, let converged, converged.desiredKey == desiredKey, converged.fingerprint == fingerprint,
-           var plan = convergedPlan, plan.actions.isEmpty {
+           var plan = convergedPlan, plan.actions.isEmpty, plan.deferred == nil {
             plan.revision = snapshot.revision
             plan.observedFingerprint = fingerprint
             options.logger.debug("converged state unchanged: nothing to parse")
@@ -141,7 +143,7 @@ public struct Reconciler: Sendable {
         if options.incremental, let listing, let converged, converged.fingerprint == fingerprint,
            let previous = converged.inputs.flatMap(ResolutionInputs.decode), previous.scope == scope,
            previous.global == listing.global, let convergedPlan, convergedPlan.actions.isEmpty,
-           convergedPlan.blocked.isEmpty, convergedPlan.warnings.isEmpty,
+           convergedPlan.blocked.isEmpty, convergedPlan.warnings.isEmpty, convergedPlan.deferred == nil,
            let planned = try incrementalPlan(snapshot: snapshot, listing: listing, previous: previous, previousPlan: convergedPlan,
                                              observed: observed, desiredKey: desiredKey, registry: registry, store: store) {
             return planned
@@ -161,8 +163,7 @@ public struct Reconciler: Sendable {
         try? registry.cachePackages(resolver.newPackages)
         let plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked,
                                 observed: Self.withPreviousSecrets(observed, resolution: resolution, packages: resolver.packageCache),
-                                context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned,
-                                                         sandboxes: options.sandboxes != nil),
+                                context: planContext(revision: loaded.revision, pinned: loaded.pinned),
                                 warnings: resolution.warnings)
         var inputs: ResolutionInputs?
         if let listing {
@@ -174,6 +175,12 @@ public struct Reconciler: Sendable {
         }
         return Planned(plan: plan, resolution: resolution, resolver: resolver, desiredKey: desiredKey, observed: observed,
                        inputs: inputs)
+    }
+
+    /// The planner's context: the clock is read here, so that the planner stays pure.
+    func planContext(revision: String, pinned: Bool) -> Planner.Context {
+        Planner.Context(host: options.host, revision: revision, pinned: pinned, sandboxes: options.sandboxes != nil,
+                        now: Date().timeIntervalSince1970, backoff: options.backoff)
     }
 
     /// The host observer, observing sandboxes when this reconcile runs them.
@@ -258,8 +265,7 @@ public struct Reconciler: Sendable {
         for id in affected { touched.plugins[id] = observed.plugins[id] }
         touched = Self.withPreviousSecrets(touched, resolution: resolution, packages: nil, registry: registry)
         plan = Planner.plan(desired: resolution.resolved, blocked: resolution.blocked, observed: touched,
-                            context: Planner.Context(host: options.host, revision: loaded.revision, pinned: loaded.pinned,
-                                                         sandboxes: options.sandboxes != nil),
+                            context: planContext(revision: loaded.revision, pinned: loaded.pinned),
                             warnings: resolution.warnings)
         plan.observedFingerprint = observed.fingerprint
         plan.suspended = (previousPlan.suspended.filter { !affected.contains($0) } + plan.suspended).sorted()
@@ -369,7 +375,9 @@ public struct Reconciler: Sendable {
             if plan.actions.contains(where: { $0.action == .update || $0.action == .remove || $0.action == .repair }) {
                 collectGarbage(registry: registry, store: store)
             }
-            recordConvergence(planned, failed: !failures.isEmpty, registry: registry, store: store)
+            // A deferred action is due later: the host has not converged, and the fast path must not say so.
+            recordConvergence(planned, failed: !failures.isEmpty || plan.deferred != nil, registry: registry, store: store)
+            recordDeferred(plan, registry: registry)
         }
         let outcome = !failures.isEmpty ? "failed" : (plan.hasChanges ? "applied" : "no-op")
         try? registry.finishRun(runID, outcome: outcome, planJSON: plan.hasChanges || !failures.isEmpty ? PlanRenderer.compactJSON(plan) : nil,
@@ -411,6 +419,16 @@ public struct Reconciler: Sendable {
         let inputs = converged.blocked.isEmpty && converged.warnings.isEmpty ? planned.inputs?.encode() : nil
         try? registry.recordConverged(host: options.host, desiredKey: key, fingerprint: fingerprint,
                                       planJSON: PlanRenderer.compactJSON(converged), inputs: inputs)
+    }
+
+    /// Sets the CrashLoop condition of each plugin whose restart waits out its backoff.
+    func recordDeferred(_ plan: Plan, registry: Registry) {
+        for deferred in plan.deferred ?? [] where deferred.kind == "CrashLoop" {
+            try? registry.setCondition(plugin: deferred.plugin, type: "CrashLoop", status: "True", reason: "BackOff",
+                                       message: deferred.reason)
+            try? registry.setCondition(plugin: deferred.plugin, type: "Ready", status: "False", reason: "CrashLoop",
+                                       message: deferred.reason)
+        }
     }
 
     /// Terraform's stale-plan rule: the same revision, the same observed state, the same actions.

@@ -52,9 +52,15 @@ enum SandboxObservation {
         let alive = locked && (status?.state == .starting || status?.state == .running)
         var exitReason = status?.exit?.reason
         if exitReason == nil, status != nil, !locked { exitReason = "SupervisorDied" }
-        return ObservedSandbox(alive: alive, state: status?.state.rawValue, treeHash: status?.version, configHash: status?.configHash,
-                               quota: record?.quota, grants: record?.grants, restarts: record?.restarts ?? 0,
-                               exitReason: alive ? nil : exitReason)
+        var observed = ObservedSandbox(alive: alive, state: status?.state.rawValue, treeHash: status?.version, configHash: status?.configHash,
+                                       quota: record?.quota, grants: record?.grants, restarts: record?.restarts ?? 0,
+                                       exitReason: alive ? nil : exitReason)
+        observed.failures = record?.failures ?? 0
+        observed.lastStartAt = record?.lastStartAt
+        observed.failedTreeHash = record?.failedTreeHash
+        observed.failedConfigHash = record?.failedConfigHash
+        observed.failedReason = record?.failedReason
+        return observed
     }
 }
 

@@ -113,6 +113,18 @@ enum Migrations {
                 t.column("updated_at", .double).notNull()
             }
         }
+        // What the crash-loop backoff and the rollback of a failed update need to remember: the
+        // consecutive crash restarts and the time of the last start, and the revision (tree hash and
+        // config hash) that failed to start and was rolled back, with why, so it is not retried.
+        migrator.registerMigration("v4-sandbox-failures") { db in
+            try db.alter(table: "sandbox_uids") { t in
+                t.add(column: "failures", .integer).notNull().defaults(to: 0)
+                t.add(column: "last_start_at", .double)
+                t.add(column: "failed_tree_hash", .text)
+                t.add(column: "failed_config_hash", .text)
+                t.add(column: "failed_reason", .text)
+            }
+        }
         return migrator
     }
 }

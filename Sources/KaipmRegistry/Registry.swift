@@ -387,6 +387,13 @@ public struct SandboxRecord: Sendable, Hashable {
     /// The quota and grants signatures of the last start; nil before the first.
     public var quota: String?
     public var grants: String?
+    /// Consecutive crash restarts, and when it was last started (seconds since 1970).
+    public var failures: Int = 0
+    public var lastStartAt: Double? = nil
+    /// The revision that failed to start and was rolled back, with why.
+    public var failedTreeHash: String? = nil
+    public var failedConfigHash: String? = nil
+    public var failedReason: String? = nil
 }
 
 extension Registry {
@@ -416,14 +423,43 @@ extension Registry {
         }
     }
 
+    /// Records that `plugin`'s sandbox is being started now: after a crash of the same revision
+    /// (`crashed`) the consecutive failures grow by one, otherwise they start again from zero.
+    public func recordSandboxAttempt(plugin: String, crashed: Bool) throws(RegistryError) {
+        let time = now()
+        try write { db in
+            try db.execute(sql: """
+                UPDATE sandbox_uids SET failures = CASE WHEN ? THEN failures + 1 ELSE 0 END, last_start_at = ?, updated_at = ?
+                WHERE plugin_id = ?
+                """, arguments: [crashed, time, time, plugin])
+        }
+    }
+
+    /// Records the revision of `plugin` that failed to start (and was rolled back), or clears it (nil).
+    public func recordSandboxFailure(plugin: String, treeHash: String?, configHash: String?, reason: String?) throws(RegistryError) {
+        let time = now()
+        try write { db in
+            try db.execute(sql: """
+                UPDATE sandbox_uids SET failed_tree_hash = ?, failed_config_hash = ?, failed_reason = ?, updated_at = ?
+                WHERE plugin_id = ?
+                """, arguments: [treeHash, configHash, reason, time, plugin])
+        }
+    }
+
     /// Every sandbox record, by plugin id.
     public func sandboxRecords() throws(RegistryError) -> [String: SandboxRecord] {
         try read { db in
             var result: [String: SandboxRecord] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT plugin_id, uid, restarts, quota, grants FROM sandbox_uids") {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT plugin_id, uid, restarts, quota, grants, failures, last_start_at, failed_tree_hash, failed_config_hash,
+                       failed_reason FROM sandbox_uids
+                """) {
                 let id: String = row["plugin_id"]
                 let uid: Int64 = row["uid"]
-                result[id] = SandboxRecord(plugin: id, uid: UInt32(uid), restarts: row["restarts"], quota: row["quota"], grants: row["grants"])
+                result[id] = SandboxRecord(plugin: id, uid: UInt32(uid), restarts: row["restarts"], quota: row["quota"], grants: row["grants"],
+                                           failures: row["failures"], lastStartAt: row["last_start_at"],
+                                           failedTreeHash: row["failed_tree_hash"], failedConfigHash: row["failed_config_hash"],
+                                           failedReason: row["failed_reason"])
             }
             return result
         }

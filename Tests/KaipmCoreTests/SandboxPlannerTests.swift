@@ -82,10 +82,59 @@ import Testing
         let prints = [up, down, restarted, P.have(P.want("a"))].map { ObservedState(plugins: ["a": $0]).fingerprint }
         #expect(Set(prints).count == 4)
     }
+
+    static func plan(_ desired: [ResolvedPlugin], _ observed: [ObservedPlugin], now: Double, backoff: CrashBackoff) -> Plan {
+        Planner.plan(desired: Dictionary(uniqueKeysWithValues: desired.map { ($0.id, $0) }), blocked: [:],
+                     observed: ObservedState(plugins: Dictionary(uniqueKeysWithValues: observed.map { ($0.id, $0) })),
+                     context: Planner.Context(host: "h", revision: "r1", pinned: true, sandboxes: true, now: now, backoff: backoff))
+    }
+
+    @Test func theCrashLoopBackoffDoublesUpToItsCap() {
+        let backoff = CrashBackoff(base: 10, cap: 300)
+        #expect((0...6).map { backoff.delay(failures: $0) } == [10, 20, 40, 80, 160, 300, 300])
+        #expect(CrashBackoff(base: 0).delay(failures: 3) == 0)
+        #expect(CrashBackoff.timestamp(0) == "1970-01-01T00:00:00Z")
+        #expect(CrashBackoff.timestamp(1_795_000_000) == "2026-11-18T11:06:40Z")
+    }
+
+    @Test func aDeadPluginOfTheSameRevisionIsRestartedOnlyAfterItsBackoff() {
+        var dead = Self.running(P.want("a"))
+        dead.sandbox?.alive = false
+        dead.sandbox?.state = "exited"
+        dead.sandbox?.exitReason = "Crashed"
+        dead.sandbox?.failures = 2
+        dead.sandbox?.lastStartAt = 1000
+        let backoff = CrashBackoff(base: 10, cap: 300)
+        let early = Self.plan([P.want("a")], [dead], now: 1030, backoff: backoff)
+        #expect(early.actions.isEmpty)
+        #expect(early.deferred?.first?.kind == "CrashLoop")
+        #expect(early.deferred?.first?.until == 1040)
+        #expect(early.deferred?.first?.reason.contains("back-off 40 s") == true)
+        #expect(P.kinds(Self.plan([P.want("a")], [dead], now: 1041, backoff: backoff)) == ["restart a"])
+        // A new revision is not held back.
+        let newer = P.want("a", config: .map(["k": .int(9)]))
+        #expect(P.kinds(Self.plan([newer], [dead], now: 1001, backoff: backoff)) == ["configure a", "restart a"])
+    }
+
+    @Test func aRevisionThatFailedAndWasRolledBackIsNotRetried() {
+        let newer = P.want("a", version: "1.1.0", hash: P.hashB)
+        var rolledBack = Self.running(P.want("a"))
+        rolledBack.sandbox?.failedTreeHash = newer.treeHash.value
+        rolledBack.sandbox?.failedConfigHash = newer.configHash
+        rolledBack.sandbox?.failedReason = "LoadFailed"
+        let plan = Self.plan([newer], [rolledBack])
+        #expect(plan.actions.isEmpty)
+        #expect(plan.deferred?.first?.kind == "FailedRevision")
+        #expect(plan.deferred?.first?.action == .update)
+        // Another revision is tried.
+        let newest = P.want("a", version: "1.2.0", hash: P.hashB, config: .map(["k": .int(3)]))
+        #expect(P.kinds(Self.plan([newest], [rolledBack])) == ["update a", "configure a", "restart a"])
+    }
 }
 
 extension Plan {
     fileprivate func action(_ kind: ActionKind, _ plugin: String) -> PlanAction? {
         actions.first { $0.action == kind && $0.plugin == plugin }
     }
+
 }

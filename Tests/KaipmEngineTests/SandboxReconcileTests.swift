@@ -26,8 +26,11 @@ struct SandboxReconcileTests {
     final class Host {
         let repo: TestRepo
         let runtime: SandboxRuntime
+        /// The crash-loop backoff's base delay in seconds (0: a crashed plugin is restarted at once).
+        let backoffBase: Double
 
-        init(maxNotes: Int = 10) throws {
+        init(maxNotes: Int = 10, backoffBase: Double = 0) throws {
+            self.backoffBase = backoffBase
             runtime = try #require(SandboxReconcileTests.runtime, "no kaipm-supervisor beside the tests or no /usr/bin/bwrap")
             repo = try TestRepo(examples: ["notes"])
             try repo.writeExampleEntry("notes")
@@ -44,7 +47,11 @@ struct SandboxReconcileTests {
             }
         }
 
-        var reconciler: Reconciler { repo.reconciler(sandboxes: runtime) }
+        var reconciler: Reconciler {
+            var options = repo.reconciler(sandboxes: runtime).options
+            options.backoff = CrashBackoff(base: backoffBase, cap: 300)
+            return Reconciler(options: options)
+        }
         var layout: SandboxLayout { SandboxLayout(root: repo.hostRoot, pluginID: "notes") }
         var client: ControlClient { ControlClient(layout: layout) }
 
@@ -201,5 +208,107 @@ struct SandboxReconcileTests {
         let status = try host.repo.kaipm(["status", "--root", root], env: ["KAIPM_SANDBOXES": "on"], plain: true)
         #expect(status.stdout.contains("Sandboxes: on"), "\(status)")
         #expect(status.stdout.contains("running"), "\(status)")
+    }
+
+    @Test func anUpdateThatFailsOnLoadRollsBackToThePreviousVersionStillRunning() throws {
+        let host = try Host()
+        let first = try host.apply()
+        let oldHash = try #require(first.plan.action(.install, "notes")?.changes.first { $0.field == "checksum" }?.after)
+        #expect(try host.command("add", [JSON.Member("text", .string("buy milk"))]) == .object([JSON.Member("count", .int(1))]))
+        let onLoad = "examples/plugins/notes/hooks/onLoad.py"
+        let working = try host.repo.read(onLoad)
+        try host.repo.write(onLoad, "def on_load(ctx):\n    raise RuntimeError('no database configured')\n")
+        try host.repo.commit("broken onLoad")
+
+        let report = try host.reconciler.apply()
+        #expect(report.plan.steps == ["update notes", "restart notes"])
+        #expect(report.outcome == "failed")
+        let newHash = try #require(report.plan.action(.update, "notes")?.changes.first { $0.field == "checksum" }?.after)
+        // The previous version is registered and running again, with its data.
+        #expect(try host.repo.rows()["notes"]?.checksum == oldHash)
+        #expect(try host.client.request("health")["loaded"] == .bool(true))
+        #expect(try host.status().version == oldHash)
+        #expect(try host.command("list")["notes"] == .array([.string("buy milk")]))
+        let ready = try #require(try host.condition("Ready"))
+        #expect(ready.status == "False" && ready.reason == "Failed")
+        #expect(ready.message.contains("rolled back"), "\(ready.message)")
+        #expect(ready.message.contains("RuntimeError: no database configured"), "\(ready.message)")
+        #expect(try host.condition("Installed")?.reason == "RolledBack")
+        let audit = try host.repo.registry().audit(plugin: "notes")
+        #expect(audit.contains { $0.action == "rollback" && $0.detail.contains(newHash) })
+        #expect(audit.contains { $0.action == "update" && $0.detail.contains("failed") })
+        let record = try #require(try host.repo.registry().sandboxRecords()["notes"])
+        #expect(record.failedTreeHash == newHash)
+        // The old store entry was kept for the rollback; the failed one is collected.
+        #expect(FileManager.default.fileExists(atPath: try #require(try host.repo.rows()["notes"]?.path)))
+
+        // The same failing revision is not retried: the plan defers it, and apply leaves the old version running.
+        let plan = try host.reconciler.plan()
+        #expect(plan.actions.isEmpty, "\(plan.steps)")
+        let deferred = try #require(plan.deferred?.first)
+        #expect(deferred.plugin == "notes" && deferred.kind == "FailedRevision" && deferred.action == .update)
+        #expect(deferred.reason.contains("not retried"), "\(deferred.reason)")
+        let pid = try host.status().supervisorPID
+        let again = try host.apply()
+        #expect(again.plan.actions.isEmpty)
+        #expect(try host.status().supervisorPID == pid)
+        #expect(try host.repo.rows()["notes"]?.checksum == oldHash)
+
+        // A new revision tries again.
+        try host.repo.write(onLoad, working + "\n# fixed\n")
+        try host.repo.commit("fixed onLoad")
+        let fixed = try host.apply()
+        #expect(fixed.plan.steps == ["update notes", "restart notes"])
+        #expect(try host.condition("Ready")?.reason == "Running")
+        #expect(try host.repo.rows()["notes"]?.checksum != oldHash)
+        #expect(try host.repo.registry().sandboxRecords()["notes"]?.failedTreeHash == nil)
+        #expect(try host.command("list")["notes"] == .array([.string("buy milk")]))
+        #expect(try host.reconciler.plan().actions.isEmpty)
+    }
+
+    @Test func aCrashedPluginIsRestartedAfterAnExponentialBackoff() throws {
+        let host = try Host(backoffBase: 3)
+        _ = try host.apply()
+        kill(try host.status().supervisorPID, SIGKILL)
+        #expect(waitUntil(timeout: 3) { !SupervisorStatus.supervisorAlive(host.layout) })
+
+        // Within the backoff, the restart is deferred, with the CrashLoop condition.
+        let plan = try host.reconciler.plan()
+        #expect(plan.actions.isEmpty, "\(plan.steps)")
+        let deferred = try #require(plan.deferred?.first)
+        #expect(deferred.plugin == "notes" && deferred.action == .restart && deferred.kind == "CrashLoop")
+        #expect(deferred.reason.hasPrefix("dead") && deferred.reason.contains("back-off 3 s"), "\(deferred.reason)")
+        let held = try host.apply()
+        #expect(held.plan.actions.isEmpty)
+        #expect(!SupervisorStatus.supervisorAlive(host.layout))
+        let crashLoop = try #require(try host.condition("CrashLoop"))
+        #expect(crashLoop.status == "True" && crashLoop.reason == "BackOff")
+        #expect(crashLoop.message.contains("next attempt at"), "\(crashLoop.message)")
+
+        // After it, the next reconcile restarts it.
+        let until = try #require(deferred.until)
+        Thread.sleep(forTimeInterval: max(0, until - Date().timeIntervalSince1970) + 0.2)
+        let report = try host.apply()
+        #expect(report.plan.steps == ["restart notes"])
+        #expect(try host.client.request("health")["loaded"] == .bool(true))
+        #expect(try host.repo.registry().sandboxRecords()["notes"]?.failures == 1)
+        #expect(try host.condition("CrashLoop")?.status == "False")
+
+        // A second crash backs off twice as long.
+        kill(try host.status().supervisorPID, SIGKILL)
+        #expect(waitUntil(timeout: 3) { !SupervisorStatus.supervisorAlive(host.layout) })
+        let second = try host.reconciler.plan()
+        #expect(second.actions.isEmpty)
+        #expect(second.deferred?.first?.reason.contains("back-off 6 s") == true, "\(second.deferred ?? [])")
+
+        // A new revision resets the backoff: restarted at once.
+        try host.repo.write("desired-state/config/plugins/notes.config.yaml", "maxNotes: 5\n")
+        try host.repo.commit("more notes")
+        let fresh = try host.apply()
+        #expect(fresh.plan.steps == ["configure notes", "restart notes"])
+        #expect(fresh.plan.deferred == nil)
+        #expect(try host.client.request("health")["loaded"] == .bool(true))
+        #expect(try host.repo.registry().sandboxRecords()["notes"]?.failures == 0)
+        #expect(try host.condition("CrashLoop") == nil)
     }
 }

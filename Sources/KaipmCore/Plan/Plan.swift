@@ -61,6 +61,26 @@ public struct PlanAction: Sendable, Hashable, Codable {
     }
 }
 
+/// An action the plan holds back, with why: a crashed plugin's restart waiting out its crash-loop
+/// backoff, or an update whose revision already failed and was rolled back.
+public struct DeferredAction: Sendable, Hashable, Codable {
+    public var plugin: String
+    public var action: ActionKind
+    public var reason: String
+    /// `CrashLoop` (waiting for `until`) or `FailedRevision` (until the desired revision changes).
+    public var kind: String
+    /// When the action may run (seconds since 1970); nil when it waits for a new revision.
+    public var until: Double?
+
+    public init(plugin: String, action: ActionKind, reason: String, kind: String, until: Double? = nil) {
+        self.plugin = plugin
+        self.action = action
+        self.reason = reason
+        self.kind = kind
+        self.until = until
+    }
+}
+
 /// A plugin the plan leaves alone, with why.
 public struct BlockedPlugin: Sendable, Hashable, Codable {
     public var plugin: String
@@ -91,9 +111,12 @@ public struct Plan: Sendable, Hashable, Codable {
     /// Plugins left alone because their entry says `suspend: true`.
     public var suspended: [String]
     public var warnings: [String]
+    /// Actions held back (crash-loop backoff, a failed revision); absent from the JSON when none.
+    public var deferred: [DeferredAction]?
 
     public init(host: String, revision: String, pinned: Bool, observedFingerprint: String, actions: [PlanAction],
-                blocked: [BlockedPlugin] = [], suspended: [String] = [], warnings: [String] = []) {
+                blocked: [BlockedPlugin] = [], suspended: [String] = [], warnings: [String] = [], deferred: [DeferredAction]? = nil) {
+        self.deferred = deferred
         self.formatVersion = Plan.currentFormatVersion
         self.host = host
         self.revision = revision

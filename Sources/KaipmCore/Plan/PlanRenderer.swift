@@ -41,6 +41,9 @@ public enum PlanRenderer {
             for problem in blocked.problems { out += "      \(problem)\n" }
         }
         for id in plan.suspended { out += "  ‖ suspended  \(id)\n" }
+        for deferred in plan.deferred ?? [] {
+            out += paint("  ⏸ deferred   \(deferred.plugin)", "33") + "  (\(deferred.action.rawValue): \(deferred.reason))\n"
+        }
         for warning in plan.warnings { out += paint("  warning: ", "33") + warning + "\n" }
         if !plan.actions.isEmpty {
             out += "Plan: " + plan.summary.map { "\($0.1) to \($0.0.rawValue)" }.joined(separator: ", ") + ".\n"

@@ -1,3 +1,46 @@
+/// The crash-loop backoff: a crashed plugin is restarted `base · 2^failures` seconds (at most
+/// `cap`) after its last start, `failures` counting its consecutive crash restarts.
+public struct CrashBackoff: Sendable, Hashable {
+    public var base: Double
+    public var cap: Double
+
+    public init(base: Double = 10, cap: Double = 300) {
+        self.base = base
+        self.cap = cap
+    }
+
+    public func delay(failures: Int) -> Double {
+        guard base > 0 else { return 0 }
+        return min(cap, base * pow2(min(max(0, failures), 30)))
+    }
+
+    private func pow2(_ n: Int) -> Double { Double(1 << n) }
+
+    static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\((seconds * 1000).rounded() / 1000) s"
+    }
+
+    /// A UTC time, `2026-11-26T03:10:00Z`, computed without Foundation.
+    public static func timestamp(_ time: Double) -> String {
+        let seconds = Int(time.rounded(.up))
+        var days = seconds / 86_400
+        let rest = seconds % 86_400
+        // Civil from days (Howard Hinnant).
+        days += 719_468
+        let era = days / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        var year = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        if month <= 2 { year += 1 }
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60))Z"
+    }
+}
+
 /// The pure planner: `plan(desired, observed) -> Plan`. No I/O; every decision is here.
 public enum Planner {
     /// The text secret values are shown as.
@@ -11,8 +54,15 @@ public enum Planner {
         /// Whether kaipm runs active plugins in sandboxes on this host: plans start, stop and
         /// restart actions from each plugin's observed sandbox.
         public var sandboxes: Bool
+        /// The clock (seconds since 1970) the crash-loop backoff is measured against: passed in,
+        /// so that planning stays pure. Nil never defers a restart.
+        public var now: Double?
+        public var backoff: CrashBackoff
 
-        public init(host: String, revision: String, pinned: Bool, sandboxes: Bool = false) {
+        public init(host: String, revision: String, pinned: Bool, sandboxes: Bool = false, now: Double? = nil,
+                    backoff: CrashBackoff = CrashBackoff()) {
+            self.now = now
+            self.backoff = backoff
             self.host = host
             self.revision = revision
             self.pinned = pinned
@@ -30,15 +80,43 @@ public enum Planner {
     public static func plan(desired: [String: ResolvedPlugin], blocked: [String: [Diagnostic]],
                             observed: ObservedState, context: Context, warnings: [Diagnostic] = []) -> Plan {
         var actions: [PlanAction] = []
+        var deferred: [DeferredAction] = []
         var suspended: [String] = []
         for (id, want) in desired where blocked[id] == nil {
             if want.suspend {
                 suspended.append(id)
                 continue
             }
-            actions += pluginActions(want: want, have: observed.plugins[id])
+            let have = observed.plugins[id]
+            if context.sandboxes, want.sandbox, let sandbox = have?.sandbox, sandbox.failedTreeHash == want.treeHash.value,
+               sandbox.failedConfigHash == want.configHash {
+                // This revision failed to start and was rolled back: not again until it changes.
+                let own = pluginActions(want: want, have: have)
+                actions += own.filter { $0.action != .update }
+                if want.active {
+                    let action: ActionKind = sandbox.alive ? .restart : .start
+                    deferred.append(DeferredAction(plugin: id, action: own.contains { $0.action == .update } ? .update : action,
+                                                   reason: "revision \(want.version) \(want.treeHash.value.prefix(19)) failed to start"
+                                                       + (sandbox.failedReason.map { " (\($0))" } ?? "")
+                                                       + "; not retried until the desired revision changes",
+                                                   kind: "FailedRevision"))
+                } else {
+                    actions += sandboxActions(want: want, have: have)
+                }
+                continue
+            }
+            actions += pluginActions(want: want, have: have)
             if context.sandboxes {
-                actions += sandboxActions(want: want, have: observed.plugins[id])
+                let sandbox = sandboxActions(want: want, have: have)
+                if let restart = sandbox.first, restart.action == .restart, restart.reason.hasPrefix("dead"),
+                   let wait = backoffWait(want: want, have: have, context: context) {
+                    deferred.append(DeferredAction(plugin: id, action: .restart,
+                                                   reason: "\(restart.reason): crash loop, back-off \(CrashBackoff.format(wait.delay))"
+                                                       + " after \(have?.sandbox?.failures ?? 0) restart(s); next attempt at \(CrashBackoff.timestamp(wait.until))",
+                                                   kind: "CrashLoop", until: wait.until))
+                } else {
+                    actions += sandbox
+                }
             }
         }
         for (id, have) in observed.plugins where desired[id] == nil && blocked[id] == nil {
@@ -71,7 +149,17 @@ public enum Planner {
         }
         return Plan(host: context.host, revision: context.revision, pinned: context.pinned,
                     observedFingerprint: observed.fingerprint, actions: actions, blocked: blockedList,
-                    suspended: suspended.sorted(), warnings: warnings.map(\.description))
+                    suspended: suspended.sorted(), warnings: warnings.map(\.description),
+                    deferred: deferred.isEmpty ? nil : deferred.sorted { $0.plugin < $1.plugin })
+    }
+
+    /// When a dead plugin of the same revision may be restarted, if that is still ahead of `context.now`.
+    static func backoffWait(want: ResolvedPlugin, have: ObservedPlugin?, context: Context) -> (delay: Double, until: Double)? {
+        guard let now = context.now, let sandbox = have?.sandbox, let last = sandbox.lastStartAt,
+              sandbox.treeHash == want.treeHash.value, sandbox.configHash == want.configHash else { return nil }
+        let delay = context.backoff.delay(failures: sandbox.failures)
+        let until = last + delay
+        return until > now ? (delay, until) : nil
     }
 
     /// The actions for one plugin that is desired.

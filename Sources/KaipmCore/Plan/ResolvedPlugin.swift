@@ -85,6 +85,15 @@ public struct ObservedSandbox: Sendable, Hashable, Codable {
     public var restarts: Int
     /// How it ended, when it did (`Unloaded`, `Crashed`, …, or `SupervisorDied`).
     public var exitReason: String?
+    /// Consecutive restarts after a crash of the same revision (the crash-loop backoff's exponent).
+    public var failures: Int = 0
+    /// When the reconciler last started it (seconds since 1970), from the registry.
+    public var lastStartAt: Double? = nil
+    /// The revision (tree hash and config hash) whose start failed and was rolled back, with why:
+    /// not tried again until the desired revision differs.
+    public var failedTreeHash: String? = nil
+    public var failedConfigHash: String? = nil
+    public var failedReason: String? = nil
 
     public init(alive: Bool, state: String? = nil, treeHash: String? = nil, configHash: String? = nil, quota: String? = nil,
                 grants: String? = nil, restarts: Int = 0, exitReason: String? = nil) {
@@ -192,6 +201,9 @@ public struct ObservedState: Sendable, Hashable, Codable {
                 text += "\t"; text += sandbox.quota ?? "-"
                 text += "\t"; text += sandbox.grants ?? "-"
                 text += "\t"; text += String(sandbox.restarts)
+                text += "\t"; text += String(sandbox.failures)
+                text += "\t"; text += sandbox.failedTreeHash ?? "-"
+                text += "\t"; text += sandbox.failedConfigHash ?? "-"
             }
             text += "\n"
         }
