@@ -25,6 +25,8 @@ struct PlanExecutor {
     var logger: Logger? = nil
     /// Starts and stops sandboxes; nil when this reconcile does not run them.
     var sandboxes: SandboxController? = nil
+    /// A crashed plugin that had run this long since its last start starts its backoff over.
+    var crashResetAfter: Double = 600
 
     /// The rows this run wrote, so that a plugin's next action need not read its row back:
     /// during an apply the executor is the registry's only writer (the run lock).
@@ -176,7 +178,7 @@ struct PlanExecutor {
                 && before?.version == want.treeHash.value && before?.configHash == want.configHash
             if action.action == .restart { sandboxes.stop(id) }
             let uid = try registry.sandboxUID(plugin: id, first: SandboxIdentity.firstUID)
-            try registry.recordSandboxAttempt(plugin: id, crashed: crashed)
+            try registry.recordSandboxAttempt(plugin: id, crashed: crashed, resetAfter: crashResetAfter)
             let spec = sandboxes.spec(for: want, uid: uid)
             let handle: SupervisorHandle
             do {

@@ -367,7 +367,8 @@ public struct Reconciler: Sendable {
         let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
                                     resolver: resolver, revision: plan.revision, actor: options.actor, runID: runID,
                                     limits: options.limits, logger: options.logger,
-                                    sandboxes: options.sandboxes.map { SandboxController(runtime: $0, layout: layout, store: store) })
+                                    sandboxes: options.sandboxes.map { SandboxController(runtime: $0, layout: layout, store: store) },
+                                    crashResetAfter: max(60, options.backoff.cap * 2))
         let failures = phase("execute \(plan.actions.count) action(s)") { executor.execute(plan) }
             .map { "\($0.action.action.rawValue) \($0.action.plugin): \($0.message)" }
         phase("record the outcome") {

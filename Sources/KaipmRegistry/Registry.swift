@@ -424,14 +424,16 @@ extension Registry {
     }
 
     /// Records that `plugin`'s sandbox is being started now: after a crash of the same revision
-    /// (`crashed`) the consecutive failures grow by one, otherwise they start again from zero.
-    public func recordSandboxAttempt(plugin: String, crashed: Bool) throws(RegistryError) {
+    /// (`crashed`) the consecutive failures grow by one, otherwise they start again from zero, as
+    /// they do when its last start is more than `resetAfter` seconds ago (it ran well that long).
+    public func recordSandboxAttempt(plugin: String, crashed: Bool, resetAfter: Double = 600) throws(RegistryError) {
         let time = now()
         try write { db in
             try db.execute(sql: """
-                UPDATE sandbox_uids SET failures = CASE WHEN ? THEN failures + 1 ELSE 0 END, last_start_at = ?, updated_at = ?
+                UPDATE sandbox_uids SET failures = CASE WHEN ? AND last_start_at > ? THEN failures + 1 ELSE 0 END,
+                       last_start_at = ?, updated_at = ?
                 WHERE plugin_id = ?
-                """, arguments: [crashed, time, time, plugin])
+                """, arguments: [crashed, time - resetAfter, time, time, plugin])
         }
     }
 
