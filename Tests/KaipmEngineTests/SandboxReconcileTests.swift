@@ -278,6 +278,7 @@ struct SandboxReconcileTests {
         let deferred = try #require(plan.deferred?.first)
         #expect(deferred.plugin == "notes" && deferred.action == .restart && deferred.kind == "CrashLoop")
         #expect(deferred.reason.hasPrefix("dead") && deferred.reason.contains("back-off 3 s"), "\(deferred.reason)")
+        #expect(PlanRenderer.text(plan, color: false).contains("⏸ deferred   notes  (restart: dead"), "\(PlanRenderer.text(plan, color: false))")
         let held = try host.apply()
         #expect(held.plan.actions.isEmpty)
         #expect(!SupervisorStatus.supervisorAlive(host.layout))
