@@ -64,8 +64,9 @@ bench: deps
 	@dpkg-query -W -f='$${Status}' python3-jsonschema 2>/dev/null | grep -q "ok installed" || \
 	  { [ "$$(id -u)" -eq 0 ] && SUDO= || SUDO=sudo; $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends python3-jsonschema; }
 	$(SWIFT) build $(RELEASE) --product kaipm
+	$(SWIFT) build $(RELEASE) --product kaipm-supervisor
 	$(SWIFT) build $(RELEASE) --product kaipm-bench
-	.build/release/kaipm-bench $(BENCH_ARGS)
+	.build/release/kaipm-bench --sandboxes $(BENCH_ARGS)
 	@echo; echo "== JSON Schema validation: kaipm's validator and Python's jsonschema on the same 1,000 configs"
 	bench/jsonschema/run.sh
 

@@ -62,6 +62,7 @@ let package = Package(
             name: "kaipm",
             dependencies: [
                 "KaipmEngine",
+                "KaipmSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -9,6 +9,8 @@ import Foundation
 final class BenchRepo {
     let path: String
     let plugins: Int
+    /// Whether the generated plugins start out active (the sandbox benchmark activates them later).
+    var active = true
     /// Files written by `generate`, in order, for the fast-import stream.
     private var written: [String] = []
 
@@ -42,7 +44,7 @@ final class BenchRepo {
                 id: \(id)
                 version: 1.0.0
                 source: {path: plugins-src/\(id)}
-                active: true
+                active: \(active)
                 \(dependency)resources: {memory: 64Mi, cpu: 0.25, pids: 16}
 
                 """)
@@ -90,6 +92,17 @@ final class BenchRepo {
         let updated = text.replacingOccurrences(of: #"version: [0-9.]+"#, with: "version: \(version)", options: .regularExpression)
         try updated.write(toFile: entry, atomically: true, encoding: .utf8)
         try git(["commit", "-qam", "bench: change \(id) to \(version)"])
+    }
+
+    /// Sets every plugin's `active:` and commits it.
+    func setActive(_ active: Bool) throws {
+        for index in 0..<plugins {
+            let entry = path + "/desired-state/plugins/\(Self.id(index)).yaml"
+            let text = try String(contentsOfFile: entry, encoding: .utf8)
+            let updated = text.replacingOccurrences(of: #"active: (true|false)"#, with: "active: \(active)", options: .regularExpression)
+            try updated.write(toFile: entry, atomically: true, encoding: .utf8)
+        }
+        try git(["commit", "-qam", "bench: \(active ? "activate" : "deactivate") \(plugins) plugins"])
     }
 
     static func id(_ index: Int) -> String { "plugin-\(String(format: "%05d", index))" }

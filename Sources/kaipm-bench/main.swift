@@ -1,7 +1,7 @@
 import Foundation
 
 // kaipm's benchmark: times the real `kaipm` binary (release build) on generated repositories.
-// Usage: kaipm-bench [--plugins N[,N...]] [--runs R] [--kaipm PATH] [--work DIR]
+// Usage: kaipm-bench [--plugins N[,N...]|none] [--runs R] [--kaipm PATH] [--work DIR] [--sandboxes [--sandbox-plugins N]]
 
 // The figures are of the reconcile itself: generated plugins are not started in sandboxes
 // (`KAIPM_SANDBOXES=on` in the environment measures with them).
@@ -11,6 +11,8 @@ var sizes = [100, 1_000]
 var runs = 5
 var work = FileManager.default.temporaryDirectory.appendingPathComponent("kaipm-bench").path
 var kaipm = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kaipm").path
+var sandboxes = false
+var sandboxPlugins = 100
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
@@ -18,8 +20,10 @@ while let flag = arguments.popFirst() {
     case "--runs": runs = Int(arguments.popFirst() ?? "") ?? runs
     case "--kaipm": kaipm = arguments.popFirst() ?? kaipm
     case "--work": work = arguments.popFirst() ?? work
+    case "--sandboxes": sandboxes = true
+    case "--sandbox-plugins": sandboxPlugins = Int(arguments.popFirst() ?? "") ?? sandboxPlugins
     default:
-        FileHandle.standardError.write(Data("usage: kaipm-bench [--plugins 100,1000,10000] [--runs 5] [--kaipm PATH] [--work DIR]\n".utf8))
+        FileHandle.standardError.write(Data("usage: kaipm-bench [--plugins 100,1000,10000] [--runs 5] [--kaipm PATH] [--work DIR] [--sandboxes [--sandbox-plugins 100]]\n".utf8))
         exit(2)
     }
 }
@@ -130,6 +134,7 @@ func storeSize(_ path: String) -> Int {
     return total
 }
 
+if !rows.isEmpty {
 print("kaipm benchmark (median of \(runs) runs, \(ProcessInfo.processInfo.processorCount) cores)")
 print(pad("plugins", 9) + pad("store", 10) + pad("first apply", 13) + pad("no-op apply", 13) + pad("1-change apply", 16)
       + pad("verify --full", 24) + pad("sha256sum", 11) + "verify throughput / sha256sum's")
@@ -140,6 +145,19 @@ for row in rows {
           + pad(String(format: "%.1f ms", row.noop), 13) + pad(String(format: "%.1f ms", row.oneChange), 16)
           + pad(String(format: "%.0f ms (%.0f MB/s)", row.verifyFull, mb / (row.verifyFull / 1000)), 24)
           + pad(String(format: "%.0f ms", row.sha256sum), 11) + String(format: "%.0f%%", ratio))
+}
+
+}
+
+// The sandboxes, after the reconcile rows: the real kaipm with KAIPM_SANDBOXES=on.
+if sandboxes {
+    do {
+        let result = try SandboxBench(kaipm: kaipm, work: work, runs: runs, many: sandboxPlugins).run()
+        SandboxBench.print(result, many: sandboxPlugins, runs: runs)
+    } catch {
+        FileHandle.standardError.write(Data("kaipm-bench: sandboxes: \(error)\n".utf8))
+        exit(1)
+    }
 }
 
 // Measured: now the previous run's files may go.

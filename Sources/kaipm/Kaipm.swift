@@ -12,6 +12,6 @@ struct Kaipm: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Plan.self, Apply.self, Verify.self, Diff.self, Validate.self, Status.self, History.self,
-                      Audit.self, Hash.self, Config.self, Schema.self, Run.self, Logs.self]
+                      Audit.self, Hash.self, Config.self, Schema.self, Run.self, Logs.self, Doctor.self]
     )
 }
