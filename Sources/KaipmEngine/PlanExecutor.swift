@@ -28,19 +28,18 @@ struct PlanExecutor {
     /// A crashed plugin that had run this long since its last start starts its backoff over.
     var crashResetAfter: Double = 600
 
-    /// The rows this run wrote, so that a plugin's next action need not read its row back:
-    /// during an apply the executor is the registry's only writer (the run lock).
-    final class WrittenRows: @unchecked Sendable {
+    /// What this run did that later actions rely on. During an apply the executor is the
+    /// registry's and the store's only writer (the run lock), so it can remember instead of
+    /// reading back.
+    final class RunMemory: @unchecked Sendable {
+        /// The rows this run wrote, so that a plugin's next action need not read its row back.
         var rows: [String: RegisteredPlugin] = [:]
         /// The rows an update of this run replaced, to roll back to when the new version fails to start.
         var previous: [String: RegisteredPlugin] = [:]
+        /// Store entries this run's prefetch wrote and synced: known intact, not checked again.
+        var freshEntries: Set<TreeHash> = []
     }
-    let written = WrittenRows()
-    /// Store entries this run's prefetch wrote and synced: known intact, not checked again.
-    final class FreshEntries: @unchecked Sendable {
-        var hashes: Set<TreeHash> = []
-    }
-    let fresh = FreshEntries()
+    let written = RunMemory()
 
     /// The current row of `id`: the one this run wrote last, else the registry's.
     private func currentRow(_ id: String) throws -> RegisteredPlugin? {
@@ -71,9 +70,9 @@ struct PlanExecutor {
         var failed = Set<String>()
         let start = DispatchTime.now().uptimeNanoseconds
         var stagedConfigs = prefetch(plan)
-        if let logger, !stagedConfigs.isEmpty || !fresh.hashes.isEmpty {
+        if let logger, !stagedConfigs.isEmpty || !written.freshEntries.isEmpty {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            logger.debug("stage and sync \(fresh.hashes.count) store entries and \(stagedConfigs.count) config files took \(String(format: "%.1f", ms)) ms")
+            logger.debug("stage and sync \(written.freshEntries.count) store entries and \(stagedConfigs.count) config files took \(String(format: "%.1f", ms)) ms")
         }
         defer { for temp in stagedConfigs.values { unlink(temp) } }
         for action in plan.actions {
@@ -291,7 +290,7 @@ struct PlanExecutor {
             // The config folder is normally on the store's file system, which the commit syncs; when
             // it is not, it gets its own sync first.
             try AtomicFile.syncFileSystem(of: layout.configDir, unlessSameAs: store.directory)
-            for entry in try batch.commit() { fresh.hashes.insert(entry.hash) }
+            for entry in try batch.commit() { written.freshEntries.insert(entry.hash) }
         } catch {
             for temp in staged.values { unlink(temp) }
             return [:]
@@ -309,7 +308,7 @@ struct PlanExecutor {
     /// Makes the store hold `want`'s bytes, re-reading them from the pinned source if the entry
     /// is missing or was tampered with.
     private func materialize(_ want: ResolvedPlugin, replacingTampered: Bool) throws {
-        if !replacingTampered, fresh.hashes.contains(want.treeHash) { return }
+        if !replacingTampered, written.freshEntries.contains(want.treeHash) { return }
         if store.contains(want.treeHash) {
             let report = try store.verify(want.treeHash, full: replacingTampered)
             if report.isIntact { return }

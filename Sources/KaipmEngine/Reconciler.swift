@@ -208,7 +208,7 @@ public struct Reconciler: Sendable {
         var changed = Set<String>()
         let start = DispatchTime.now().uptimeNanoseconds
         defer {
-            options.logger.debug("compare inputs took \(String(format: "%.1f", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)) ms")
+            options.logger.debug("incremental plan (compare inputs, parse, resolve, plan) took \(String(format: "%.1f", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)) ms")
         }
         var sources = SourceIdentities(tree: snapshot.sourceTree)
         for id in Set(previous.plugins.keys).union(listing.entries.keys) {
