@@ -84,8 +84,11 @@ struct SandboxController {
     func spec(for want: ResolvedPlugin, uid: UInt32) -> SandboxSpec {
         let config = layout.configFile(want.id)
         let defaults = SandboxResources()
+        let cpu = want.resources.cpu ?? defaults.cpu
+        // Up to one core while Python starts and the plugin loads; its own quota after (see SandboxResources.startupCPU).
         let resources = SandboxResources(memoryBytes: want.resources.memoryBytes.map { UInt64(max(0, $0)) } ?? defaults.memoryBytes,
-                                         cpu: want.resources.cpu ?? defaults.cpu, pids: want.resources.pids ?? defaults.pids)
+                                         cpu: cpu, pids: want.resources.pids ?? defaults.pids,
+                                         startupCPU: cpu < 1 ? 1 : nil)
         let grants = SandboxGrants(filesystem: want.grants.filesystem.map {
             FilesystemGrant(path: $0.path, mode: $0.mode == .rw ? .readWrite : .readOnly)
         }, network: !want.grants.network.isEmpty)
@@ -96,31 +99,34 @@ struct SandboxController {
                            version: want.treeHash.value, configHash: want.configHash, bubblewrap: runtime.bubblewrap)
     }
 
-    /// Starts the supervisor and waits until the plugin loaded and answers `health`; on failure
-    /// stops what was started and throws with the log's tail.
+    /// Starts the supervisor and waits until the plugin loaded (the supervisor says so on its
+    /// ready pipe) and answers `health`; on failure stops what was started and throws with the log's tail.
     func start(_ spec: SandboxSpec) throws -> SupervisorHandle {
         let sandboxLayout = SandboxLayout(spec: spec)
         let handle: SupervisorHandle
         do {
-            handle = try SupervisorLauncher(executable: runtime.supervisor).start(spec, timeoutMilliseconds: runtime.readyTimeoutMilliseconds)
+            handle = try SupervisorLauncher(executable: runtime.supervisor)
+                .start(spec, timeoutMilliseconds: runtime.readyTimeoutMilliseconds, untilLoaded: true)
         } catch {
-            throw SandboxStartFailure(message: "the supervisor did not start: \(error)", logTail: Self.logTail(sandboxLayout))
-        }
-        let deadline = Date().addingTimeInterval(Double(runtime.readyTimeoutMilliseconds) / 1000)
-        while true {
-            let status = (try? SupervisorStatus.read(sandboxLayout)) ?? nil
-            if let status, status.state == .exited || status.state == .stopping {
-                let exit = status.exit
-                throw SandboxStartFailure(message: "the sandbox ended while starting: \(exit?.reason ?? status.state.rawValue)"
-                                              + (exit.map { ": \($0.message)" } ?? ""),
-                                          logTail: exit?.logTail ?? Self.logTail(sandboxLayout))
-            }
-            if let status, status.state == .running, status.load?["ok"]?.boolValue == true { break }
-            if Date() > deadline {
+            if error.code == "Timeout" {
                 stop(spec.pluginID, timeouts: spec.timeouts)
                 throw SandboxStartFailure(message: "not loaded within \(runtime.readyTimeoutMilliseconds) ms", logTail: Self.logTail(sandboxLayout))
             }
-            usleep(10_000)
+            throw SandboxStartFailure(message: "the supervisor did not start: \(error)", logTail: Self.logTail(sandboxLayout))
+        }
+        switch handle.load {
+        case .loaded?:
+            break
+        case let .failed(message)?:
+            let exit = waitForExit(sandboxLayout, milliseconds: spec.timeouts.unloadMilliseconds + spec.timeouts.killGraceMilliseconds + 2_000)
+            throw SandboxStartFailure(message: "the sandbox ended while starting: \(exit?.reason ?? "LoadFailed"): \(exit?.message ?? message)",
+                                      logTail: exit?.logTail ?? Self.logTail(sandboxLayout))
+        case let .ended(reason, message)?:
+            let exit = ((try? SupervisorStatus.read(sandboxLayout)) ?? nil)?.exit
+            throw SandboxStartFailure(message: "the sandbox ended while starting: \(exit?.reason ?? reason): \(exit?.message ?? message)",
+                                      logTail: exit?.logTail ?? Self.logTail(sandboxLayout))
+        case nil:
+            throw SandboxStartFailure(message: "the supervisor did not say whether the plugin loaded", logTail: Self.logTail(sandboxLayout))
         }
         do {
             let health = try ControlClient(layout: sandboxLayout).request("health", timeoutMilliseconds: 5_000)
@@ -132,6 +138,12 @@ struct SandboxController {
             throw SandboxStartFailure(message: "no healthy answer: \(error)", logTail: Self.logTail(sandboxLayout))
         }
         return handle
+    }
+
+    /// The recorded end of a sandbox that is stopping, once its supervisor is gone (nil if it lingers).
+    private func waitForExit(_ sandboxLayout: SandboxLayout, milliseconds: Int) -> SupervisorStatus.Exit? {
+        _ = waitGone(sandboxLayout, milliseconds: milliseconds)
+        return ((try? SupervisorStatus.read(sandboxLayout)) ?? nil)?.exit
     }
 
     /// Stops a plugin's sandbox if it runs: `unload` (its `onUnload`, then the supervisor's own

@@ -25,7 +25,7 @@ public struct SandboxCgroup: Sendable, Equatable {
     public static func create(pluginID: String, resources: SandboxResources, host: CgroupHost,
                               report: inout IsolationReport) -> SandboxCgroup {
         var group = SandboxCgroup(pluginID: pluginID, version: host.version, directories: [:])
-        let quota = max(1000, Int((resources.cpu * Double(cpuPeriodMicroseconds)).rounded()))
+        let quota = cpuQuota(resources.loadingCPU)
         for controller in CgroupHost.controllers {
             guard let own = host.ownDirectory(controller) else {
                 report.add(controller, enforced: false, host.version == .none
@@ -63,13 +63,40 @@ public struct SandboxCgroup: Sendable, Equatable {
                     applied.append("\(file)=\(value)")
                 }
                 group.directories[controller] = directory
-                report.add(controller, enforced: true, "cgroup \(host.version.rawValue) \(applied.joined(separator: " "))")
+                var detail = "cgroup \(host.version.rawValue) \(applied.joined(separator: " "))"
+                if controller == "cpu", resources.loadingCPU > resources.cpu {
+                    detail += " until loaded, then \(cpuQuota(resources.cpu)) (\(resources.cpu) core)"
+                }
+                report.add(controller, enforced: true, detail)
             } catch {
                 rmdir(directory)
                 report.add(controller, enforced: false, "cgroup \(host.version.rawValue): \(error)")
             }
         }
         return group
+    }
+
+    /// Microseconds per period for `cores`.
+    static func cpuQuota(_ cores: Double) -> Int {
+        max(1000, Int((cores * Double(cpuPeriodMicroseconds)).rounded()))
+    }
+
+    /// Lowers the CPU quota from its load-time value to `resources.cpu`, once the plugin loaded
+    /// (or failed to). Returns false when the quota could not be written.
+    @discardableResult
+    public func settleCPU(_ resources: SandboxResources) -> Bool {
+        guard resources.loadingCPU > resources.cpu, let directory = directories["cpu"] else { return true }
+        let quota = Self.cpuQuota(resources.cpu)
+        do throws(SandboxError) {
+            if version == .v2 {
+                try Self.write("\(quota) \(Self.cpuPeriodMicroseconds)", to: directory + "/cpu.max")
+            } else {
+                try Self.write(String(quota), to: directory + "/cpu.cfs_quota_us")
+            }
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// The `cgroup.procs` files the sandbox's first process writes itself into.

@@ -22,6 +22,7 @@ extension SandboxSpec {
             ]),
             "resources": .object([
                 "memoryBytes": .int(resources.memoryBytes), "cpu": .double(resources.cpu), "pids": .int(resources.pids),
+                "startupCpu": resources.startupCPU.map { .double($0) },
             ]),
             "limits": .object([
                 "addressSpaceBytes": .int(limits.addressSpaceBytes), "cpuSeconds": .int(limits.cpuSeconds),
@@ -82,7 +83,7 @@ extension SandboxSpec {
             pluginID: plugin, root: root, storeEntry: store, dataDir: data, configFile: json["configFile"]?.stringValue,
             entryPoints: EntryPoints(main: main, hooks: hooks),
             grants: SandboxGrants(filesystem: filesystem, network: json["grants"]?["network"]?.boolValue ?? false),
-            resources: SandboxResources(memoryBytes: memory, cpu: cpu, pids: pids),
+            resources: SandboxResources(memoryBytes: memory, cpu: cpu, pids: pids, startupCPU: resources["startupCpu"]?.doubleValue),
             limits: ProcessLimits(addressSpaceBytes: space, cpuSeconds: seconds, fileSizeBytes: size, openFiles: files),
             identity: identity,
             timeouts: SandboxTimeouts(

@@ -146,17 +146,35 @@ extension Supervisor {
     private func supervisorAnswer(_ op: String, _ message: JSON) {
         guard op == "load" else { return }
         if message["ok"]?.boolValue == true {
+            guard settleCPU() else { return }
             status.load = .object(["ok": .bool(true), "result": message["result"]])
             writeStatus()
             log.event("loaded")
+            readyReport.loaded()
         } else {
             let error = message["error"] ?? .null
             status.load = .object(["ok": .bool(false), "error": error])
             writeStatus()
             let text = error["message"]?.stringValue ?? error.text
             log.event("load failed: \(text)")
+            readyReport.loadFailed(text)
             beginStop(reason: "LoadFailed", message: text)
         }
+    }
+
+    /// Lowers the CPU quota to the plugin's own once it loaded (see `SandboxResources.startupCPU`).
+    /// A quota that cannot be lowered is a limit not in force: the sandbox is stopped, unless the
+    /// spec allows weaker isolation.
+    private func settleCPU() -> Bool {
+        guard let cgroup, !cgroup.settleCPU(spec.resources) else { return true }
+        let message = "could not lower the CPU quota to \(spec.resources.cpu) core after loading"
+        log.event("WEAKER ISOLATION: " + message)
+        guard !spec.allowWeakerIsolation else { return true }
+        status.load = .object(["ok": .bool(false), "error": .object(["code": .string("IsolationNotEnforced"), "message": .string(message)])])
+        writeStatus()
+        readyReport.loadFailed(message)
+        beginStop(reason: "IsolationNotEnforced", message: message)
+        return false
     }
 
     func timedOut(_ request: PendingRequest) {
@@ -164,6 +182,7 @@ extension Supervisor {
         if case .supervisor = request.requester, request.op == "load" {
             status.load = .object(["ok": .bool(false), "error": failure["error"]])
             log.event("load did not answer within \(request.timeoutMilliseconds) ms")
+            readyReport.loadFailed("onLoad did not finish within \(request.timeoutMilliseconds) ms")
             beginStop(reason: "LoadTimeout", message: "onLoad did not finish within \(request.timeoutMilliseconds) ms")
             // A harness stuck in onLoad will not answer unload either.
             killSandbox(SIGTERM)

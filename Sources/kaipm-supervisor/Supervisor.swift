@@ -72,13 +72,13 @@ final class Supervisor {
         } catch {
             let reason = error.code == "IsolationNotEnforced" ? "IsolationNotEnforced" : "StartFailed"
             log.event("could not start the sandbox: \(error)")
-            recordEnd(SupervisorStatus.Exit(reason: reason, message: error.description, endedAtMilliseconds: kaipm_wall_ms()))
-            cleanUp()
             if case let .launchFailed(_, reason) = error {
                 readyReport.fail(reason)
             } else {
                 readyReport.fail(error.description)
             }
+            recordEnd(SupervisorStatus.Exit(reason: reason, message: error.description, endedAtMilliseconds: kaipm_wall_ms()))
+            cleanUp()
             return 1
         }
         readyReport.ready(pid: getpid())
@@ -97,6 +97,7 @@ final class Supervisor {
     }
 
     func recordEnd(_ exit: SupervisorStatus.Exit) {
+        readyReport.ended(exit.reason, exit.message)
         status.state = .exited
         status.exit = exit
         writeStatus()
@@ -225,7 +226,10 @@ final class Supervisor {
     }
 }
 
-/// Tells the launcher, once, that the supervisor is up or why it is not (the `--ready-fd` pipe).
+/// Tells the launcher how the start goes (the `--ready-fd` pipe): `ready <pid>` once the sandbox
+/// started, then `loaded` or `load-failed <message>` once the harness answered `load`; or
+/// `error <message>` when it could not start, and `ended <reason> <message>` when the sandbox
+/// ended before loading. A launcher that stopped reading after `ready` costs a failed write.
 final class ReadyReport {
     private var fd: Int32
 
@@ -233,14 +237,24 @@ final class ReadyReport {
         self.fd = fd
     }
 
-    func ready(pid: Int32) { say("ready \(pid)") }
+    func ready(pid: Int32) { say("ready \(pid)", last: false) }
 
-    func fail(_ message: String) { say("error " + message.split(separator: "\n").joined(separator: " ")) }
+    func loaded() { say("loaded", last: true) }
 
-    private func say(_ line: String) {
+    func loadFailed(_ message: String) { say("load-failed " + Self.oneLine(message), last: true) }
+
+    func ended(_ reason: String, _ message: String) { say("ended \(reason) " + Self.oneLine(message), last: true) }
+
+    func fail(_ message: String) { say("error " + Self.oneLine(message), last: true) }
+
+    private static func oneLine(_ text: String) -> String { text.split(separator: "\n").joined(separator: " ") }
+
+    private func say(_ line: String, last: Bool) {
         guard fd >= 0 else { return }
         Posix.writeAll(fd, Array((line + "\n").utf8))
-        close(fd)
-        fd = -1
+        if last {
+            close(fd)
+            fd = -1
+        }
     }
 }
