@@ -75,26 +75,128 @@ struct PlanExecutor {
             logger.debug("stage and sync \(written.freshEntries.count) store entries and \(stagedConfigs.count) config files took \(String(format: "%.1f", ms)) ms")
         }
         defer { for temp in stagedConfigs.values { unlink(temp) } }
-        for action in plan.actions {
+        func fail(_ action: PlanAction, _ error: any Error) {
+            failed.insert(action.plugin)
+            failures.append(Failure(action: action, message: "\(error)"))
+            let startFailed = action.action == .start || action.action == .restart
+            try? registry.setCondition(plugin: action.plugin, type: "Ready", status: "False",
+                                       reason: startFailed ? "Failed" : "ApplyFailed",
+                                       message: "\(action.action.rawValue) failed: \(error)")
+            try? registry.recordEvent(audit(action, detail: ["error": "\(error)"], outcome: "failed"), plugin: action.plugin)
+        }
+        func blocked(_ action: PlanAction) -> Bool {
             let dependencies = resolution.resolved[action.plugin]?.dependsOn ?? []
             if failed.contains(action.plugin) || dependencies.contains(where: failed.contains) {
                 failed.insert(action.plugin)
+                return true
+            }
+            return false
+        }
+        // Starts and restarts come last (their phase); they run concurrently, below.
+        var starts: [PlanAction] = []
+        for action in plan.actions {
+            if sandboxes != nil, action.action == .start || action.action == .restart {
+                starts.append(action)
                 continue
             }
+            if blocked(action) { continue }
             do {
                 try perform(action, stagedConfig: action.action == .configure ? stagedConfigs.removeValue(forKey: action.plugin) : nil)
                 if pause > 0 { usleep(pause * 1000) }
             } catch {
-                failed.insert(action.plugin)
-                failures.append(Failure(action: action, message: "\(error)"))
-                let startFailed = action.action == .start || action.action == .restart
-                try? registry.setCondition(plugin: action.plugin, type: "Ready", status: "False",
-                                           reason: startFailed ? "Failed" : "ApplyFailed",
-                                           message: "\(action.action.rawValue) failed: \(error)")
-                try? registry.recordEvent(audit(action, detail: ["error": "\(error)"], outcome: "failed"), plugin: action.plugin)
+                fail(action, error)
             }
         }
+        if let sandboxes, !starts.isEmpty {
+            startConcurrently(starts, sandboxes: sandboxes, blocked: blocked, fail: fail)
+        }
         return failures
+    }
+
+    /// Runs the start and restart actions in waves: a plugin starts once the plugins it depends on
+    /// that start in this plan are Ready. Within a wave the registry work is done in order on this
+    /// thread and the launches (each waiting for its plugin's `load` and `health`) run several at
+    /// a time: a start is mostly Python starting, so two cores take several at once.
+    private func startConcurrently(_ actions: [PlanAction], sandboxes: SandboxController,
+                                   blocked: (PlanAction) -> Bool, fail: (PlanAction, any Error) -> Void) {
+        var waiting = actions
+        var done = Set<String>()
+        let starting = Set(actions.map(\.plugin))
+        while !waiting.isEmpty {
+            var wave: [PlanAction] = []
+            var later: [PlanAction] = []
+            for action in waiting {
+                let dependencies = resolution.resolved[action.plugin]?.dependsOn ?? []
+                if dependencies.contains(where: { starting.contains($0) && !done.contains($0) }) {
+                    later.append(action)
+                } else {
+                    wave.append(action)
+                }
+            }
+            if wave.isEmpty { (wave, later) = (later, []) }  // a cycle cannot be planned; never spin
+            var prepared: [PreparedStart] = []
+            for action in wave where !blocked(action) {
+                do {
+                    prepared.append(try prepareStart(action, sandboxes: sandboxes))
+                } catch {
+                    fail(action, error)
+                }
+            }
+            let launching = prepared
+            let began = DispatchTime.now().uptimeNanoseconds
+            let results = LaunchResults(count: launching.count)
+            let workers = min(launching.count, Self.concurrentStarts)
+            // Threads of their own: each launch mostly waits, and Dispatch would run only as many as there are cores.
+            let group = DispatchGroup()
+            for _ in 0..<workers {
+                group.enter()
+                let thread = Thread {
+                    while let index = results.claim() {
+                        results.set(index, Result { try launch(launching[index], sandboxes: sandboxes) })
+                    }
+                    group.leave()
+                }
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+            group.wait()
+            if let logger, !launching.isEmpty {
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
+                logger.debug("started \(launching.count) sandbox(es), \(workers) at a time, in \(String(format: "%.1f", ms)) ms")
+            }
+            for (index, start) in prepared.enumerated() {
+                do {
+                    try finishStart(start, launched: results.get(index), sandboxes: sandboxes)
+                } catch {
+                    fail(start.action, error)
+                }
+            }
+            for action in wave { done.insert(action.plugin) }
+            waiting = later
+        }
+    }
+
+    /// How many sandboxes start at once: enough to keep the cores busy while others wait on I/O.
+    static let concurrentStarts = max(4, min(16, ProcessInfo.processInfo.activeProcessorCount * 4))
+
+    /// The launches' outcomes, written by the workers at the indexes they claimed.
+    private final class LaunchResults: @unchecked Sendable {
+        private var results: [Result<SupervisorHandle, any Error>?]
+        private var claimed = 0
+        private let lock = NSLock()
+        init(count: Int) { results = Array(repeating: nil, count: count) }
+        /// The next launch to run, in plan order; nil when all are taken.
+        func claim() -> Int? {
+            lock.withLock {
+                guard claimed < results.count else { return nil }
+                claimed += 1
+                return claimed - 1
+            }
+        }
+        func set(_ index: Int, _ result: Result<SupervisorHandle, any Error>) { lock.withLock { results[index] = result } }
+        func get(_ index: Int) -> Result<SupervisorHandle, any Error> {
+            lock.withLock { results[index] } ?? .failure(EngineError.stalePlan(reason: "the start did not run"))
+        }
     }
 
     private func audit(_ action: PlanAction, detail extra: [String: String] = [:], outcome: String = "ok") -> AuditDraft {
@@ -169,37 +271,8 @@ struct PlanExecutor {
             try registry.recordEvent(audit(action, detail: ["stopped": how]), plugin: id)
         case .start, .restart:
             guard let sandboxes else { throw EngineError.stalePlan(reason: "this run does not manage sandboxes") }
-            guard let want = resolution.resolved[id] else { throw EngineError.stalePlan(reason: "\(id) is no longer resolved") }
-            let before = (try? SupervisorStatus.read(SandboxLayout(root: layout.root, pluginID: id))) ?? nil
-            // A restart of the same revision after it died counts toward the crash-loop backoff;
-            // any other start (a new revision, a config, quota or grant change) resets it.
-            let crashed = action.action == .restart && action.reason.hasPrefix("dead")
-                && before?.version == want.treeHash.value && before?.configHash == want.configHash
-            if action.action == .restart { sandboxes.stop(id) }
-            let uid = try registry.sandboxUID(plugin: id, first: SandboxIdentity.firstUID)
-            try registry.recordSandboxAttempt(plugin: id, crashed: crashed, resetAfter: crashResetAfter)
-            let spec = sandboxes.spec(for: want, uid: uid)
-            let handle: SupervisorHandle
-            do {
-                handle = try sandboxes.start(spec)
-            } catch {
-                if let previous = written.previous[id], let old = TreeHash(previous.checksum), old != want.treeHash, store.contains(old) {
-                    throw rollback(want, to: previous, old: old, uid: uid, sandboxes: sandboxes, error: error)
-                }
-                throw error
-            }
-            try registry.recordSandboxStart(plugin: id, quota: want.quotaSignature, grants: want.grantsSignature,
-                                            restart: action.action == .restart)
-            try registry.recordSandboxFailure(plugin: id, treeHash: nil, configHash: nil, reason: nil)
-            if crashed {
-                try registry.setCondition(plugin: id, type: "CrashLoop", status: "False", reason: "Restarted",
-                                          message: "restarted after a crash (\(action.reason)); a crash again backs off longer")
-            } else {
-                try registry.clearCondition(plugin: id, type: "CrashLoop")
-            }
-            try registry.setCondition(plugin: id, type: "Ready", status: "True", reason: "Running",
-                                      message: "\(want.version) running (supervisor \(handle.pid), uid \(uid)) at \(revision.prefix(12))")
-            try registry.recordEvent(audit(action, detail: ["supervisorPid": "\(handle.pid)", "uid": "\(uid)"]), plugin: id)
+            let prepared = try prepareStart(action, sandboxes: sandboxes)
+            try finishStart(prepared, launched: Result { try launch(prepared, sandboxes: sandboxes) }, sandboxes: sandboxes)
         case .remove:
             let existing = try currentRow(id)
             written.rows[id] = nil
@@ -208,6 +281,64 @@ struct PlanExecutor {
             if FileManager.default.fileExists(atPath: config) { try FileManager.default.removeItem(atPath: config) }
             if let old = existing.flatMap({ TreeHash($0.checksum) }) { try collect(old) }
         }
+    }
+
+    /// A start or restart with its registry work done, ready to launch.
+    struct PreparedStart: Sendable {
+        var action: PlanAction
+        var want: ResolvedPlugin
+        var spec: SandboxSpec
+        var uid: UInt32
+        /// Whether this restarts the same revision after it died: it counts toward the backoff.
+        var crashed: Bool
+    }
+
+    /// The registry's part before a start, on the executor's thread: the plugin's uid and the attempt.
+    private func prepareStart(_ action: PlanAction, sandboxes: SandboxController) throws -> PreparedStart {
+        let id = action.plugin
+        guard let want = resolution.resolved[id] else { throw EngineError.stalePlan(reason: "\(id) is no longer resolved") }
+        let before = (try? SupervisorStatus.read(SandboxLayout(root: layout.root, pluginID: id))) ?? nil
+        // A restart of the same revision after it died counts toward the crash-loop backoff;
+        // any other start (a new revision, a config, quota or grant change) resets it.
+        let crashed = action.action == .restart && action.reason.hasPrefix("dead")
+            && before?.version == want.treeHash.value && before?.configHash == want.configHash
+        let uid = try registry.sandboxUID(plugin: id, first: SandboxIdentity.firstUID)
+        try registry.recordSandboxAttempt(plugin: id, crashed: crashed, resetAfter: crashResetAfter)
+        return PreparedStart(action: action, want: want, spec: sandboxes.spec(for: want, uid: uid), uid: uid, crashed: crashed)
+    }
+
+    /// Stops the old sandbox of a restart and starts the new one until Ready; safe on any thread.
+    private func launch(_ start: PreparedStart, sandboxes: SandboxController) throws -> SupervisorHandle {
+        if start.action.action == .restart { sandboxes.stop(start.action.plugin) }
+        return try sandboxes.start(start.spec)
+    }
+
+    /// The registry's part after a launch, on the executor's thread: Ready, or a rollback of a failed update.
+    private func finishStart(_ start: PreparedStart, launched: Result<SupervisorHandle, any Error>,
+                             sandboxes: SandboxController) throws {
+        let (action, want, id) = (start.action, start.want, start.action.plugin)
+        let handle: SupervisorHandle
+        switch launched {
+        case let .success(started):
+            handle = started
+        case let .failure(error):
+            if let previous = written.previous[id], let old = TreeHash(previous.checksum), old != want.treeHash, store.contains(old) {
+                throw rollback(want, to: previous, old: old, uid: start.uid, sandboxes: sandboxes, error: error)
+            }
+            throw error
+        }
+        try registry.recordSandboxStart(plugin: id, quota: want.quotaSignature, grants: want.grantsSignature,
+                                        restart: action.action == .restart)
+        try registry.recordSandboxFailure(plugin: id, treeHash: nil, configHash: nil, reason: nil)
+        if start.crashed {
+            try registry.setCondition(plugin: id, type: "CrashLoop", status: "False", reason: "Restarted",
+                                      message: "restarted after a crash (\(action.reason)); a crash again backs off longer")
+        } else {
+            try registry.clearCondition(plugin: id, type: "CrashLoop")
+        }
+        try registry.setCondition(plugin: id, type: "Ready", status: "True", reason: "Running",
+                                  message: "\(want.version) running (supervisor \(handle.pid), uid \(start.uid)) at \(revision.prefix(12))")
+        try registry.recordEvent(audit(action, detail: ["supervisorPid": "\(handle.pid)", "uid": "\(start.uid)"]), plugin: id)
     }
 
     /// Rolls `want`'s failed start back to the version its update replaced: records the failed

@@ -312,4 +312,63 @@ struct SandboxReconcileTests {
         #expect(try host.repo.registry().sandboxRecords()["notes"]?.failures == 0)
         #expect(try host.condition("CrashLoop") == nil)
     }
+
+    /// Several starts in one apply run at once, but a plugin starts only once the plugins it
+    /// depends on are Ready; one that fails to load fails alone, and its dependents are skipped.
+    @Test func startsRunConcurrentlyInDependencyOrderAndAFailureStaysLocal() throws {
+        let runtime = try #require(Self.runtime, "no kaipm-supervisor beside the tests or no /usr/bin/bwrap")
+        let repo = try TestRepo()
+        let ids = ["p0", "p1", "p2", "p3", "p4", "p5", "broken", "needs-broken"]
+        for id in ids { try repo.generatePlugin(id) }
+        try repo.write("examples/plugins/broken/main.py", "raise RuntimeError('broken on purpose')\n")
+        let dependencies = ["p4": ["p0"], "p5": ["p4"], "needs-broken": ["broken"]]
+        for id in ids { try repo.writeEntry(id, version: "1.0.0", dependsOn: dependencies[id] ?? []) }
+        try repo.commit("eight plugins")
+        defer {
+            for id in ids {
+                let layout = SandboxLayout(root: repo.hostRoot, pluginID: id)
+                if let status = try? SupervisorStatus.read(layout), SupervisorStatus.supervisorAlive(layout) {
+                    kill(status.supervisorPID, SIGKILL)
+                }
+            }
+        }
+
+        let report = try repo.reconciler(sandboxes: runtime).apply()
+        #expect(report.failures.count == 1 && report.failures[0].contains("broken"), "\(report.failures)")
+        let running = ids.filter { SupervisorStatus.supervisorAlive(SandboxLayout(root: repo.hostRoot, pluginID: $0)) }
+        #expect(running == ["p0", "p1", "p2", "p3", "p4", "p5"])
+        let conditions = try repo.registry().conditions()
+        for id in running {
+            #expect(conditions[id]?.first { $0.type == "Ready" }?.reason == "Running", "\(id): \(conditions[id] ?? [])")
+        }
+        #expect(conditions["broken"]?.first { $0.type == "Ready" }?.reason == "Failed")
+        // The dependent of the failed plugin was not started at all.
+        #expect(try SupervisorStatus.read(SandboxLayout(root: repo.hostRoot, pluginID: "needs-broken")) == nil)
+
+        // Each dependent's supervisor started after its dependency had loaded.
+        func loadedAt(_ id: String) throws -> Double {
+            let log = try String(contentsOfFile: SandboxLayout(root: repo.hostRoot, pluginID: id).logFile, encoding: .utf8)
+            let line = try #require(log.split(separator: "\n").last { $0.hasSuffix(" loaded") })
+            let stamp = String(line.split(separator: " ")[1])
+            let format = ISO8601DateFormatter()
+            format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return try #require(format.date(from: stamp)).timeIntervalSince1970 * 1000
+        }
+        func startedAt(_ id: String) throws -> Double {
+            Double(try #require(try SupervisorStatus.read(SandboxLayout(root: repo.hostRoot, pluginID: id))).startedAtMilliseconds)
+        }
+        #expect(try startedAt("p4") >= loadedAt("p0"))
+        #expect(try startedAt("p5") >= loadedAt("p4"))
+        // The independent ones overlapped: some started before another had loaded.
+        let independent = ["p0", "p1", "p2", "p3"]
+        var overlapped = false
+        for a in independent {
+            let (began, loaded) = (try startedAt(a), try loadedAt(a))
+            for b in independent where b != a {
+                let other = try startedAt(b)
+                if other >= began && other < loaded { overlapped = true }
+            }
+        }
+        #expect(overlapped, "the independent plugins started one after another")
+    }
 }
