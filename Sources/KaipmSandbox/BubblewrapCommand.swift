@@ -73,7 +73,7 @@ public struct BubblewrapCommand: Sendable, Equatable {
         args += ["--remount-ro", "/"]
         args += ["--chdir", "/data"]
         if let seccomp = descriptors.seccomp { args += ["--seccomp", String(seccomp)] }
-        args += ["--", spec.python, "-I", "-B", "-X", "utf8", Self.harnessPath, "--control-fd", String(descriptors.control)]
+        args += ["--", spec.python, "-I", "-S", "-B", "-X", "utf8", Self.harnessPath, "--control-fd", String(descriptors.control)]
         arguments = args
     }
 

@@ -8,7 +8,7 @@ public enum HarnessSource {
     public static let text = #"""
 """kaipm runtime harness: runs one plugin inside its sandbox.
 
-Started by bubblewrap as `/usr/bin/python3 -I -B -X utf8 /kaipm/harness.py --control-fd 3`.
+Started by bubblewrap as `/usr/bin/python3 -I -S -B -X utf8 /kaipm/harness.py --control-fd 3`.
 Requests arrive as JSON lines on the control descriptor (a socket to the supervisor) and are
 answered in order, one JSON line each; stdout and stderr go to the plugin's log. Plugin code is
 ordinary Python: hooks are functions in the files the manifest names (`on_load(ctx)`,

@@ -34,7 +34,7 @@ struct BubblewrapCommandTests {
         }
         #expect(!options.contains { $0.hasPrefix("--proc") || $0.hasPrefix("--share-net") || $0.contains("/sys") || $0.contains("/etc") })
         #expect(arguments.first == "/usr/bin/bwrap")
-        #expect(Array(arguments.suffix(8)) == ["--", "/usr/bin/python3", "-I", "-B", "-X", "utf8", "/kaipm/harness.py", "--control-fd", "3"].suffix(8))
+        #expect(Array(arguments.suffix(9)) == ["--", "/usr/bin/python3", "-I", "-S", "-B", "-X", "utf8", "/kaipm/harness.py", "--control-fd", "3"].suffix(9))
         // The tmpfs size applies to the tmpfs that follows it.
         #expect(arguments.firstIndex(of: "--size").map { arguments[$0 + 2] } == "--tmpfs")
     }

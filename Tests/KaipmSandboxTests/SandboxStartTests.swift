@@ -107,4 +107,16 @@ struct SandboxStartTests {
         #expect(try SandboxSpec(json: spec.json).resources == resources)
         #expect(spec.json["resources"]?["startupCpu"] == nil)
     }
+
+    /// `-S`: the host's site-packages and sitecustomize do not reach a plugin, only the standard
+    /// library and the plugin's own (hashed) files.
+    @Test func thePluginImportsOnlyTheStandardLibraryAndItsOwnFiles() throws {
+        let fixture = try SandboxFixture("imports")
+        try fixture.start()
+        let result = try fixture.command("imports")
+        let path = try #require(result["path"]?.arrayValue).compactMap(\.stringValue)
+        #expect(path.first == "/plugin", "\(path)")
+        #expect(!path.contains { $0.contains("-packages") }, "\(path)")
+        #expect(result["site"] == false && result["sitecustomize"] == false)
+    }
 }

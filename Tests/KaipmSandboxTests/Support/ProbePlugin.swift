@@ -115,6 +115,9 @@ def on_command(ctx, command, args):
             except OSError:
                 pass
         return {"open": open_fds}
+    if command == "imports":
+        import sys
+        return {"path": sys.path, "site": "site" in sys.modules, "sitecustomize": "sitecustomize" in sys.modules}
     if command == "fail":
         raise ValueError("asked to fail")
     if command == "commands":
