@@ -22,7 +22,11 @@ public struct SandboxCgroup: Sendable, Equatable {
 
     /// Creates the groups (replacing stale ones a dead supervisor left, killing what is in them)
     /// and writes the limits; records in `report` what is enforced and what is not.
-    public static func create(pluginID: String, resources: SandboxResources, host: CgroupHost,
+    ///
+    /// The group is `kaipm/<id>-<root tag>`: the plugin's lock (one supervisor per root and
+    /// plugin) makes a leftover of the same name stale, while a plugin of the same id under
+    /// another root (a second kaipm root, a test) keeps its own group.
+    public static func create(pluginID: String, root: String, resources: SandboxResources, host: CgroupHost,
                               report: inout IsolationReport) -> SandboxCgroup {
         var group = SandboxCgroup(pluginID: pluginID, version: host.version, directories: [:])
         let quota = cpuQuota(resources.loadingCPU)
@@ -33,7 +37,7 @@ public struct SandboxCgroup: Sendable, Equatable {
                 continue
             }
             let parent = own + "/kaipm"
-            let directory = parent + "/" + pluginID
+            let directory = parent + "/" + groupName(pluginID: pluginID, root: root)
             var writes: [(file: String, value: String)]
             switch (controller, host.version) {
             case ("memory", .v2): writes = [("memory.max", String(resources.memoryBytes)), ("memory.swap.max", "0")]
@@ -74,6 +78,17 @@ public struct SandboxCgroup: Sendable, Equatable {
             }
         }
         return group
+    }
+
+    /// `<id>-<8 hex digits of the root's FNV-1a hash>`.
+    public static func groupName(pluginID: String, root: String) -> String {
+        var hash: UInt32 = 0x811c_9dc5
+        for byte in root.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 0x0100_0193
+        }
+        let hex = String(hash, radix: 16)
+        return pluginID + "-" + String(repeating: "0", count: 8 - hex.count) + hex
     }
 
     /// Microseconds per period for `cores`.

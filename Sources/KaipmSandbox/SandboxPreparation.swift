@@ -42,7 +42,7 @@ public struct SandboxPreparation: Sendable {
             report.add("identity", enforced: true, "runs as the supervisor's uid \(getuid())")
         }
 
-        let cgroup = SandboxCgroup.create(pluginID: spec.pluginID, resources: spec.resources, host: host, report: &report)
+        let cgroup = SandboxCgroup.create(pluginID: spec.pluginID, root: layout.root, resources: spec.resources, host: host, report: &report)
         var processes: Int?
         if cgroup.directories["pids"] == nil, let index = report.items.firstIndex(where: { $0.limit == "pids" }) {
             // Without the pids cgroup, RLIMIT_NPROC bounds the processes of the sandbox's own uid.

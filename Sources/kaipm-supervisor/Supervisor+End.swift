@@ -9,6 +9,7 @@ extension Supervisor {
         let exit = classify(ended)
         log.event("sandbox ended: \(exit.reason): \(exit.message)")
         recordEnd(exit)
+        readyReport.ended(exit.reason, exit.message)
         for (id, request) in pending {
             pending[id] = nil
             if case let .client(serial, clientID) = request.requester {

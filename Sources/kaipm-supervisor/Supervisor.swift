@@ -72,13 +72,14 @@ final class Supervisor {
         } catch {
             let reason = error.code == "IsolationNotEnforced" ? "IsolationNotEnforced" : "StartFailed"
             log.event("could not start the sandbox: \(error)")
+            // The status first: whoever reads the report reads the status next.
+            recordEnd(SupervisorStatus.Exit(reason: reason, message: error.description, endedAtMilliseconds: kaipm_wall_ms()))
+            cleanUp()
             if case let .launchFailed(_, reason) = error {
                 readyReport.fail(reason)
             } else {
                 readyReport.fail(error.description)
             }
-            recordEnd(SupervisorStatus.Exit(reason: reason, message: error.description, endedAtMilliseconds: kaipm_wall_ms()))
-            cleanUp()
             return 1
         }
         readyReport.ready(pid: getpid())
@@ -97,7 +98,6 @@ final class Supervisor {
     }
 
     func recordEnd(_ exit: SupervisorStatus.Exit) {
-        readyReport.ended(exit.reason, exit.message)
         status.state = .exited
         status.exit = exit
         writeStatus()

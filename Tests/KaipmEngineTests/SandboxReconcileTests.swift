@@ -371,4 +371,17 @@ struct SandboxReconcileTests {
         }
         #expect(overlapped, "the independent plugins started one after another")
     }
+
+    /// Two kaipm roots on one host may run a plugin of the same id: each keeps its own cgroups,
+    /// so starting one never clears the other's group (and kills its sandbox).
+    @Test func thePluginOfTheSameIdUnderTwoRootsRunsTwice() throws {
+        let first = try Host()
+        let second = try Host()
+        _ = try first.apply()
+        _ = try second.apply()
+        #expect(try first.client.request("health")["loaded"] == .bool(true))
+        #expect(try second.client.request("health")["loaded"] == .bool(true))
+        let groups = [try first.status().cgroups["memory"], try second.status().cgroups["memory"]]
+        #expect(groups[0] != nil && groups[0] != groups[1], "\(groups)")
+    }
 }

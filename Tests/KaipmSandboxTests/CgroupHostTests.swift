@@ -42,10 +42,17 @@ struct CgroupHostTests {
         let host = CgroupHost.parse(mounts: "proc /proc proc rw 0 0\n", membership: "") { _ in nil }
         #expect(host.version == .none)
         var report = IsolationReport()
-        let group = SandboxCgroup.create(pluginID: "x", resources: SandboxResources(), host: host, report: &report)
+        let group = SandboxCgroup.create(pluginID: "x", root: "/r", resources: SandboxResources(), host: host, report: &report)
         #expect(group.directories.isEmpty)
         #expect(report.notEnforced.map(\.limit) == ["memory", "cpu", "pids"])
         #expect(report["memory"]?.detail == "no cgroup hierarchy is mounted")
+    }
+
+    @Test func groupsAreNamedByPluginAndRoot() {
+        let one = SandboxCgroup.groupName(pluginID: "notes", root: "/var/lib/kaipm")
+        #expect(one.hasPrefix("notes-") && one.count == "notes-".count + 8)
+        #expect(one == SandboxCgroup.groupName(pluginID: "notes", root: "/var/lib/kaipm"))
+        #expect(one != SandboxCgroup.groupName(pluginID: "notes", root: "/tmp/other-root"))
     }
 
     @Test func thisHostIsV1WithMemoryCPUAndPids() {
