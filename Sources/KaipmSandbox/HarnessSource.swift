@@ -27,7 +27,7 @@ from importlib.machinery import ModuleSpec, SourceFileLoader
 PROTOCOL_VERSION = 1
 MAX_LINE = 1 << 20
 PLUGIN_DIR = "/plugin"
-DEDICATED_HOOKS = ("onLoad", "onUnload", "onCommand")
+DEDICATED_HOOKS = ("onLoad", "onUnload", "onCommand", "onHealth")
 
 
 class Context:
@@ -251,8 +251,18 @@ class Harness:
     def op_health(self, request):
         if self.load_error:
             raise HarnessError("LoadFailed", self.load_error)
-        return {"loaded": self.loaded, "uptimeMs": int((time.monotonic() - self.started) * 1000),
-                "requests": self.requests, "pid": os.getpid()}
+        answer = {"loaded": self.loaded, "uptimeMs": int((time.monotonic() - self.started) * 1000),
+                  "requests": self.requests, "pid": os.getpid()}
+        if self.loaded and "onHealth" in self.hooks:
+            # The plugin's own check: False, or {"healthy": False, "reason": ...}, or raising, is unhealthy.
+            verdict = self.call("onHealth", "Unhealthy")
+            healthy = verdict.get("healthy", True) if isinstance(verdict, dict) else verdict is not False
+            if not healthy:
+                reason = verdict.get("reason", "onHealth said so") if isinstance(verdict, dict) else "onHealth returned False"
+                raise HarnessError("Unhealthy", f"onHealth: {reason}")
+            if isinstance(verdict, dict):
+                answer["check"] = verdict
+        return answer
 
     def require_loaded(self):
         if not self.loaded:
@@ -272,7 +282,7 @@ class Harness:
         self.require_loaded()
         hook = request.get("hook")
         if hook in DEDICATED_HOOKS:
-            raise HarnessError("BadRequest", f"{hook} has its own op: load, command or unload")
+            raise HarnessError("BadRequest", f"{hook} has its own op: load, command, health or unload")
         if hook not in self.hooks:
             raise HarnessError("NoSuchHook", f"the plugin's manifest declares no hook {hook!r}")
         args = request.get("args") or {}

@@ -266,6 +266,30 @@ struct SandboxReconcileTests {
         #expect(try host.reconciler.plan().actions.isEmpty)
     }
 
+    /// `onHealth` is the plugin's own check at start: an update that loads but reports itself
+    /// unhealthy is rolled back like one whose onLoad fails.
+    @Test func anUpdateThatFailsItsHealthCheckRollsBack() throws {
+        let host = try Host()
+        let first = try host.apply()
+        let oldHash = try #require(first.plan.action(.install, "notes")?.changes.first { $0.field == "checksum" }?.after)
+        // The example's own check answers.
+        #expect(try host.client.request("health")["check"]?["healthy"] == .bool(true))
+
+        try host.repo.write("examples/plugins/notes/hooks/onHealth.py",
+                            "def on_health(ctx):\n    return {\"healthy\": False, \"reason\": \"the notes file is unreadable\"}\n")
+        try host.repo.commit("an unhealthy version")
+        let report = try host.reconciler.apply()
+        #expect(report.plan.steps == ["update notes", "restart notes"])
+        #expect(report.outcome == "failed")
+        #expect(try host.repo.rows()["notes"]?.checksum == oldHash)
+        #expect(try host.status().version == oldHash)
+        #expect(try host.client.request("health")["loaded"] == .bool(true))
+        let ready = try #require(try host.condition("Ready"))
+        #expect(ready.reason == "Failed" && ready.message.contains("rolled back"), "\(ready.message)")
+        #expect(ready.message.contains("onHealth: the notes file is unreadable"), "\(ready.message)")
+        #expect(try host.repo.registry().audit(plugin: "notes").contains { $0.action == "rollback" })
+    }
+
     @Test func aCrashedPluginIsRestartedAfterAnExponentialBackoff() throws {
         let host = try Host(backoffBase: 3)
         _ = try host.apply()

@@ -19,7 +19,7 @@ struct ExamplePluginsTests {
             }
         }
         var hooks = [String: String]()
-        for hook in ["onLoad", "onCommand", "onUnload"] where files["hooks/\(hook).py"] != nil { hooks[hook] = "hooks/\(hook).py" }
+        for hook in ["onLoad", "onCommand", "onUnload", "onHealth"] where files["hooks/\(hook).py"] != nil { hooks[hook] = "hooks/\(hook).py" }
         return (files, hooks)
     }
 
@@ -45,6 +45,7 @@ struct ExamplePluginsTests {
         try fixture.start()
         #expect(try fixture.command("add", ["text": "call Ada"]) == ["count": 2])
         #expect(try fixture.command("list") == ["notes": ["buy milk", "call Ada"]])
+        #expect(try fixture.request("health")["check"] == ["healthy": true, "notes": 2])
     }
 
     @Test func weatherWithoutANetworkGrantGetsNoForecast() throws {
