@@ -19,6 +19,24 @@ public struct PluginStatus: Sendable, Codable {
     public var sandbox: String? = nil
     /// Restarts by the reconciler, when sandboxes are on.
     public var restarts: Int? = nil
+    /// The running sandbox's first process (bubblewrap) and its supervisor.
+    public var pid: Int32? = nil
+    public var supervisorPID: Int32? = nil
+    /// Seconds since the running sandbox started.
+    public var uptimeSeconds: Int? = nil
+    /// Memory the running sandbox's cgroup holds now.
+    public var memoryBytes: UInt64? = nil
+    /// The isolation in force, in a few words (`full, no network`, `weaker: cpu, no network`).
+    public var isolation: String? = nil
+    /// Every limit of the running sandbox: what enforces it, or why nothing does.
+    public var isolationItems: [IsolationItem]? = nil
+}
+
+/// One limit of a running sandbox, as `kaipm status` shows it.
+public struct IsolationItem: Sendable, Codable, Equatable {
+    public var limit: String
+    public var enforced: Bool
+    public var detail: String
 }
 
 /// A condition as shown by `kaipm status`.
@@ -85,6 +103,7 @@ public struct HostInspector: Sendable {
                     let sandbox = SandboxObservation.observe(root: layout.root, plugin: row.id, record: records[row.id])
                     status.sandbox = sandbox.alive ? "running" : sandbox.exitReason.map { row.isActive ? "dead (\($0))" : "stopped" } ?? "stopped"
                     status.restarts = sandbox.restarts
+                    if sandbox.alive { SandboxObservation.describeRunning(root: layout.root, plugin: row.id, into: &status) }
                 }
                 return status
             }

@@ -64,6 +64,31 @@ enum SandboxObservation {
     }
 }
 
+extension SandboxObservation {
+    /// What `kaipm status` shows of a running sandbox: pids, uptime, memory and the isolation in force.
+    static func describeRunning(root: String, plugin id: String, into status: inout PluginStatus) {
+        let layout = SandboxLayout(root: root, pluginID: id)
+        guard let running = (try? SupervisorStatus.read(layout)) ?? nil else { return }
+        status.pid = running.sandboxPID
+        status.supervisorPID = running.supervisorPID
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        status.uptimeSeconds = Int(max(0, now - running.startedAtMilliseconds) / 1000)
+        let v2 = running.cgroups["memory"].map { FileManager.default.fileExists(atPath: $0 + "/memory.current") } ?? false
+        let cgroup = SandboxCgroup(pluginID: id, version: v2 ? .v2 : .v1, directories: running.cgroups)
+        status.memoryBytes = cgroup.memoryInUse()
+        let items = running.isolation.items
+        status.isolationItems = items.map { IsolationItem(limit: $0.limit, enforced: $0.enforced, detail: $0.detail) }
+        status.isolation = summary(running.isolation)
+    }
+
+    /// `full, no network`; `weaker: cpu, identity, network granted`.
+    static func summary(_ report: IsolationReport) -> String {
+        let weaker = report.notEnforced.map(\.limit)
+        let network = report["network"]?.detail.hasPrefix("granted") == true ? "network granted" : "no network"
+        return (weaker.isEmpty ? "full" : "weaker: " + weaker.joined(separator: ", ")) + ", " + network
+    }
+}
+
 /// A start that did not end with the plugin answering `health`.
 struct SandboxStartFailure: Error, CustomStringConvertible {
     var message: String

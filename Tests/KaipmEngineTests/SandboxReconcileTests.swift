@@ -86,6 +86,13 @@ struct SandboxReconcileTests {
         let uid = try #require(try host.repo.registry().sandboxRecords()["notes"]?.uid)
         #expect(uid >= SandboxIdentity.firstUID)
         #expect(try host.repo.registry().audit(plugin: "notes").contains { $0.action == "start" })
+        // `kaipm status` shows the pid, uptime, memory in use and the isolation in force.
+        let shown = try #require(try HostInspector(root: host.repo.hostRoot).status(sandboxes: host.runtime).plugins.first { $0.id == "notes" })
+        #expect(shown.sandbox == "running" && shown.pid == status.sandboxPID && shown.supervisorPID == status.supervisorPID)
+        #expect((shown.uptimeSeconds ?? -1) >= 0)
+        #expect((shown.memoryBytes ?? 0) > 1 << 20, "\(String(describing: shown.memoryBytes))")
+        #expect(shown.isolation == "full, no network", "\(String(describing: shown.isolation))")
+        #expect(shown.isolationItems?.contains { $0.limit == "seccomp" && $0.enforced } == true)
 
         // Nothing changed: the next apply is a no-op and leaves the sandbox alone.
         let again = try host.apply()
