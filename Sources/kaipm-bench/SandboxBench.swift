@@ -8,7 +8,8 @@ import Foundation
 ///   is deactivated again (stopped), untimed;
 /// - 100 plugins: one `kaipm apply` activating all of them;
 /// - memory per idle sandbox, over those 100: the supervisor's VmRSS, and the sandbox's
-///   (bubblewrap and python, every process below the supervisor) VmRSS and Pss summed.
+///   (bubblewrap and python, every process below the supervisor) VmRSS and Pss summed;
+/// - a no-op apply with those 100 running (the observation reads each one's status and lock).
 /// Every supervisor under the bench's roots is sent SIGTERM at the end.
 struct SandboxBench {
     let kaipm: String
@@ -23,6 +24,8 @@ struct SandboxBench {
         var sandboxRSS: Double = 0
         var sandboxPSS: Double = 0
         var measured = 0
+        /// A no-op apply with the `many` plugins running: the observation reads every sandbox's status.
+        var noop: [Double] = []
     }
 
     func run() throws -> Result {
@@ -74,6 +77,10 @@ struct SandboxBench {
         result.sandboxRSS = median(sandboxRSS)
         result.sandboxPSS = median(sandboxPSS)
         result.measured = running.count
+
+        // (d) A no-op apply over the running sandboxes.
+        for _ in 0..<runs { result.noop.append(try timed(kaipm, ["apply"] + manyArgs)) }
+        guard supervisors(under: manyRoot).count == many else { throw BenchError("a no-op apply changed the running sandboxes") }
         return result
     }
 
@@ -83,6 +90,8 @@ struct SandboxBench {
         Swift.print(pad("1 plugin: apply to Ready (median of \(runs))", 46)
                     + pad(String(format: "%.0f ms", median(result.oneReady)), 22) + "< 150 ms")
         Swift.print(pad("\(many) plugins: one apply to all Ready", 46) + pad(String(format: "%.2f s", result.manyReady / 1000), 22) + "< 5 s")
+        Swift.print(pad("\(many) running: no-op apply (median of \(runs))", 46)
+                    + pad(String(format: "%.0f ms", median(result.noop)), 22) + "-")
         Swift.print(pad("supervisor VmRSS (median of \(result.measured))", 46)
                     + pad(String(format: "%.1f MiB", result.supervisorRSS / 1024), 22) + "< 8 MiB")
         Swift.print(pad("sandbox (bwrap + python) VmRSS / Pss (median)", 46)
