@@ -60,6 +60,7 @@ enum SandboxObservation {
         observed.failedTreeHash = record?.failedTreeHash
         observed.failedConfigHash = record?.failedConfigHash
         observed.failedReason = record?.failedReason
+        if let isolation = status?.isolation, !isolation.items.isEmpty { observed.sandboxed = !isolation.isUnsandboxed }
         return observed
     }
 }
@@ -80,7 +81,8 @@ struct SandboxController {
     let layout: HostLayout
     let store: PluginStore
 
-    /// The spec of `want`'s sandbox.
+    /// The spec of `want`'s sandbox (or of its unsandboxed process, for a preloaded core plugin
+    /// whose entry says `sandbox: false`).
     func spec(for want: ResolvedPlugin, uid: UInt32) -> SandboxSpec {
         let config = layout.configFile(want.id)
         let defaults = SandboxResources()
@@ -93,7 +95,8 @@ struct SandboxController {
                            configFile: FileManager.default.fileExists(atPath: config) ? config : nil,
                            entryPoints: EntryPoints(main: want.main, hooks: want.hooks), grants: grants, resources: resources,
                            identity: SandboxIdentity(uid: uid, gid: uid), allowWeakerIsolation: want.allowWeakerIsolation,
-                           version: want.treeHash.value, configHash: want.configHash, bubblewrap: runtime.bubblewrap)
+                           version: want.treeHash.value, configHash: want.configHash, bubblewrap: runtime.bubblewrap,
+                           sandboxed: want.runsSandboxed)
     }
 
     /// Starts the supervisor and waits until the plugin loaded and answers `health`; on failure
