@@ -19,6 +19,9 @@ public struct PluginStatus: Sendable, Codable {
     public var sandbox: String? = nil
     /// Restarts by the reconciler, when sandboxes are on.
     public var restarts: Int? = nil
+    /// The isolation it runs (or last ran) with, from its status file: `sandboxed`, or
+    /// `unsandboxed` for a preloaded core plugin whose entry says `sandbox: false`; nil when unknown.
+    public var isolation: String? = nil
 }
 
 /// A condition as shown by `kaipm status`.
@@ -85,6 +88,7 @@ public struct HostInspector: Sendable {
                     let sandbox = SandboxObservation.observe(root: layout.root, plugin: row.id, record: records[row.id])
                     status.sandbox = sandbox.alive ? "running" : sandbox.exitReason.map { row.isActive ? "dead (\($0))" : "stopped" } ?? "stopped"
                     status.restarts = sandbox.restarts
+                    status.isolation = sandbox.sandboxed.map { $0 ? "sandboxed" : "unsandboxed" }
                 }
                 return status
             }

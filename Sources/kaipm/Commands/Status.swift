@@ -33,7 +33,7 @@ extension Kaipm {
             for plugin in status.plugins {
                 rows.append([plugin.id, plugin.version, plugin.state, String(plugin.checksum.prefix(15)) + "…",
                              String(plugin.revision.prefix(12))]
-                            + (running ? [plugin.sandbox ?? "-", plugin.restarts.map(String.init) ?? "-"] : []))
+                            + (running ? [Self.sandboxColumn(plugin), plugin.restarts.map(String.init) ?? "-"] : []))
             }
             let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
@@ -45,6 +45,12 @@ extension Kaipm {
                     printOut("  \(plugin.id): \(condition.type)=\(condition.status) \(condition.reason): \(condition.message)\n")
                 }
             }
+        }
+
+        /// `running`, `stopped`, `dead (…)`; with `, unsandboxed` for a plugin that runs without bubblewrap.
+        static func sandboxColumn(_ plugin: PluginStatus) -> String {
+            let state = plugin.sandbox ?? "-"
+            return plugin.isolation == "unsandboxed" ? state + ", unsandboxed" : state
         }
     }
 }
