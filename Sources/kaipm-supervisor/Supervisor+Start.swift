@@ -18,7 +18,8 @@ extension Supervisor {
         status.isolation = prepared.report
         status.cgroups = prepared.cgroup.directories
         for item in prepared.report.items where !item.enforced {
-            log.event("WEAKER ISOLATION (allowed by the spec): \(item.limit) is not enforced: \(item.detail)")
+            log.event(item.waived ? "UNSANDBOXED (sandbox: false in the desired state): \(item.limit): \(item.detail)"
+                                  : "WEAKER ISOLATION (allowed by the spec): \(item.limit) is not enforced: \(item.detail)")
         }
 
         listener = kaipm_unix_listen(layout.socket, 16)

@@ -123,5 +123,7 @@ struct UnsandboxedPluginTests {
         #expect(end.exit?.reason == "Unloaded" && end.exit?.code == 0)
         #expect(fixture.log.contains("probe: goodbye from onUnload"))
         #expect(fixture.log.contains("started UNSANDBOXED plugin pid"))
+        #expect(fixture.log.contains("UNSANDBOXED (sandbox: false in the desired state): namespaces: unsandboxed: no namespaces"))
+        #expect(!fixture.log.contains("WEAKER ISOLATION"), "a waived limit is not a weaker host")
     }
 }
