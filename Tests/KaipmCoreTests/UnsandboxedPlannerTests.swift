@@ -34,13 +34,22 @@ import Testing
     }
 
     @Test func anUnsandboxedCorePluginIsStartedStoppedAndRestartedLikeAnyOther() {
-        #expect(P.kinds(S.plan([Self.core()], [])) == ["install core", "configure core", "activate core", "start core"])
+        let first = S.plan([Self.core()], [])
+        #expect(P.kinds(first) == ["install core", "configure core", "activate core", "start core"])
+        // The plan a reviewer reads says it runs without bubblewrap; a sandboxed start says nothing of it.
+        #expect(first.actions.last?.changes == [FieldChange(field: "running", before: "false", after: "true"),
+                                                 FieldChange(field: "running.isolation", before: nil, after: "unsandboxed")])
+        #expect(S.plan([P.want("a")], []).actions.last?.changes.map(\.field) == ["running"])
         #expect(S.plan([Self.core()], [Self.running(Self.core(), sandboxed: false)]).actions.isEmpty)
         var dead = Self.running(Self.core(), sandboxed: false)
         dead.sandbox?.alive = false
         dead.sandbox?.state = "exited"
         dead.sandbox?.exitReason = "Crashed"
         #expect(S.plan([Self.core()], [dead]).actions.map(\.reason) == ["dead (Crashed)"])
+        #expect(S.plan([Self.core()], [dead]).actions.first?.changes.map(\.field) == ["running"], "it ran unsandboxed already")
+        dead.sandbox?.sandboxed = true
+        #expect(S.plan([Self.core()], [dead]).actions.first?.changes.last
+                    == FieldChange(field: "running.isolation", before: "sandboxed", after: "unsandboxed"))
         #expect(P.kinds(S.plan([Self.core(active: false)], [Self.running(Self.core(), sandboxed: false)])) == ["stop core", "deactivate core"])
     }
 

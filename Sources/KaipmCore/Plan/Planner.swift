@@ -246,14 +246,19 @@ public enum Planner {
                 : []
         }
         guard sandbox.alive else {
+            // A reviewer must see that a plugin is about to run without bubblewrap.
+            func unsandboxed(_ last: Bool?) -> [FieldChange] {
+                guard !want.runsSandboxed, last != false else { return [] }
+                return [FieldChange(field: "running.isolation", before: last.map { $0 ? "sandboxed" : "unsandboxed" }, after: want.isolation)]
+            }
             // Active in the registry and a status file left behind: it ran and died.
             if let have, have.isActive, sandbox.state != nil {
                 let how = sandbox.exitReason.map { " (\($0))" } ?? ""
                 return [PlanAction(plugin: want.id, action: .restart, reason: "dead\(how)",
-                                   changes: [FieldChange(field: "running", before: "false", after: "true")])]
+                                   changes: [FieldChange(field: "running", before: "false", after: "true")] + unsandboxed(sandbox.sandboxed))]
             }
             return [PlanAction(plugin: want.id, action: .start, reason: "not running",
-                               changes: [FieldChange(field: "running", before: "false", after: "true")])]
+                               changes: [FieldChange(field: "running", before: "false", after: "true")] + unsandboxed(nil))]
         }
         var reasons: [String] = []
         var changes: [FieldChange] = []
