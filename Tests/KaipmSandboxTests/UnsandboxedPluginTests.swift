@@ -66,9 +66,15 @@ struct UnsandboxedPluginTests {
     @Test func anUnsandboxedPluginSharesTheHostButKeepsItsLimits() throws {
         let fixture = try SandboxFixture("nosbx")
         fixture.spec.sandboxed = false
-        try fixture.start()
+        let handle = try fixture.start()
         #expect(try fixture.request("health")["loaded"] == true)
         let status = try #require(try SupervisorStatus.read(fixture.layout))
+        // The supervisor stays within the budget of startsToHealthyQuicklyAndTheSupervisorStaysSmall.
+        let rss = try #require(Posix.readText("/proc/\(handle.pid)/status")?.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        let kib = try #require(Int(rss.split(separator: " ", omittingEmptySubsequences: true)[1]))
+        let budget = Posix.readText("/proc/\(handle.pid)/maps")?.contains("libswiftCore.so") == true ? 12 * 1024 : 8 * 1024
+        print("unsandboxed plugin: supervisor VmRSS \(kib) KiB")
+        #expect(kib < budget, "supervisor VmRSS \(kib) KiB against \(budget) KiB")
         #expect(status.isolation.isUnsandboxed)
         let seen = try fixture.command("process")
         let store = try #require(Posix.canonicalPath(fixture.spec.storeEntry))
