@@ -10,6 +10,8 @@
 #include <spawn.h>
 #include <stddef.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -124,6 +126,19 @@ int kaipm_launch_sandbox(const kaipm_sandbox_launch *launch, pid_t *pid_out, int
             if (getppid() != parent) _exit(127);
         }
 
+        if (launch->cwd != NULL) {
+            step = KAIPM_STEP_CWD;
+            if (chdir(launch->cwd) != 0) goto fail;
+        }
+        if (launch->new_session) {
+            step = KAIPM_STEP_SESSION;
+            if (setsid() < 0) goto fail;
+        }
+        if (launch->no_new_privs) {
+            step = KAIPM_STEP_NO_NEW_PRIVS;
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) goto fail;
+        }
+
         step = KAIPM_STEP_SIGNALS;
         {
             sigset_t none;
@@ -136,6 +151,21 @@ int kaipm_launch_sandbox(const kaipm_sandbox_launch *launch, pid_t *pid_out, int
                 if (sig == SIGKILL || sig == SIGSTOP) continue;
                 sigaction(sig, &standard, NULL);
             }
+        }
+
+        if (launch->seccomp_program != NULL) {
+            // Last before exec: the filter then governs everything the new program does.
+            step = KAIPM_STEP_SECCOMP;
+            if (launch->seccomp_length == 0 || launch->seccomp_length % sizeof(struct sock_filter) != 0
+                || launch->seccomp_length / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+                errno = EINVAL;
+                goto fail;
+            }
+            struct sock_fprog program = {
+                .len = (unsigned short)(launch->seccomp_length / sizeof(struct sock_filter)),
+                .filter = (struct sock_filter *)launch->seccomp_program,
+            };
+            if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) != 0) goto fail;
         }
 
         step = KAIPM_STEP_EXEC;

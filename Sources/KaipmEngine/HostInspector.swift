@@ -26,7 +26,9 @@ public struct PluginStatus: Sendable, Codable {
     public var uptimeSeconds: Int? = nil
     /// Memory the running sandbox's cgroup holds now.
     public var memoryBytes: UInt64? = nil
-    /// The isolation in force, in a few words (`full, no network`, `weaker: cpu, no network`).
+    /// The isolation in force, in a few words (`full, no network`, `weaker: cpu, no network`,
+    /// `unsandboxed` for a preloaded core plugin whose entry says `sandbox: false`); for a plugin
+    /// not running, `sandboxed` or `unsandboxed` as it last ran; nil when unknown.
     public var isolation: String? = nil
     /// Every limit of the running sandbox: what enforces it, or why nothing does.
     public var isolationItems: [IsolationItem]? = nil
@@ -103,6 +105,7 @@ public struct HostInspector: Sendable {
                     let sandbox = SandboxObservation.observe(root: layout.root, plugin: row.id, record: records[row.id])
                     status.sandbox = sandbox.alive ? "running" : sandbox.exitReason.map { row.isActive ? "dead (\($0))" : "stopped" } ?? "stopped"
                     status.restarts = sandbox.restarts
+                    status.isolation = sandbox.sandboxed.map { $0 ? "sandboxed" : "unsandboxed" }
                     if sandbox.alive { SandboxObservation.describeRunning(root: layout.root, plugin: row.id, into: &status) }
                 }
                 return status

@@ -185,7 +185,12 @@ struct PluginResolver {
         }
         if !desired.sandbox && !plugin.preloaded {
             return problem("'sandbox: false' is allowed only for core plugins preloaded in kos.config.yaml",
-                           hint: "remove 'sandbox: false' or add the plugin to preload")
+                           hint: "remove 'sandbox: false' from \(desired.file), or add '\(id)' to preload in kos.config.yaml")
+        }
+        if !desired.sandbox && package.metadata.sandbox {
+            // Both must consent: the admin (the entry) and the plugin's own, hashed plugin.json.
+            return problem("'sandbox: false' needs the plugin to say so too, but \(location.display)/plugin.json has \"sandbox\": true (or none)",
+                           hint: "set \"sandbox\": false in the plugin's plugin.json, or remove 'sandbox: false' from \(desired.file)")
         }
 
         // The merged config must satisfy the plugin's schema; each violation names the YAML it came from.

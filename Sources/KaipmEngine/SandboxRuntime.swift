@@ -60,6 +60,7 @@ enum SandboxObservation {
         observed.failedTreeHash = record?.failedTreeHash
         observed.failedConfigHash = record?.failedConfigHash
         observed.failedReason = record?.failedReason
+        if let isolation = status?.isolation, !isolation.items.isEmpty { observed.sandboxed = !isolation.isUnsandboxed }
         return observed
     }
 }
@@ -81,9 +82,13 @@ extension SandboxObservation {
         status.isolation = summary(running.isolation)
     }
 
-    /// `full, no network`; `weaker: cpu, identity, network granted`.
+    /// `full, no network`; `weaker: cpu, identity, network granted`; `unsandboxed` (a preloaded
+    /// core plugin: no namespaces, the host's network), `unsandboxed, weaker: cpu`.
     static func summary(_ report: IsolationReport) -> String {
         let weaker = report.notEnforced.map(\.limit)
+        if report.isUnsandboxed {
+            return weaker.isEmpty ? "unsandboxed" : "unsandboxed, weaker: " + weaker.joined(separator: ", ")
+        }
         let network = report["network"]?.detail.hasPrefix("granted") == true ? "network granted" : "no network"
         return (weaker.isEmpty ? "full" : "weaker: " + weaker.joined(separator: ", ")) + ", " + network
     }
@@ -105,7 +110,8 @@ struct SandboxController {
     let layout: HostLayout
     let store: PluginStore
 
-    /// The spec of `want`'s sandbox.
+    /// The spec of `want`'s sandbox (or of its unsandboxed process, for a preloaded core plugin
+    /// whose entry says `sandbox: false`).
     func spec(for want: ResolvedPlugin, uid: UInt32) -> SandboxSpec {
         let config = layout.configFile(want.id)
         let defaults = SandboxResources()
@@ -121,7 +127,8 @@ struct SandboxController {
                            configFile: FileManager.default.fileExists(atPath: config) ? config : nil,
                            entryPoints: EntryPoints(main: want.main, hooks: want.hooks), grants: grants, resources: resources,
                            identity: SandboxIdentity(uid: uid, gid: uid), allowWeakerIsolation: want.allowWeakerIsolation,
-                           version: want.treeHash.value, configHash: want.configHash, bubblewrap: runtime.bubblewrap)
+                           version: want.treeHash.value, configHash: want.configHash, bubblewrap: runtime.bubblewrap,
+                           sandboxed: want.runsSandboxed)
     }
 
     /// Starts the supervisor and waits until the plugin loaded (the supervisor says so on its

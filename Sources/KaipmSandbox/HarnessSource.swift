@@ -2,13 +2,17 @@
 ///
 /// It ships inside kaipm (here, rather than as a resource file, because resource bundles pull
 /// Foundation into the module) and reaches the sandbox as a read-only copy at
-/// `/kaipm/harness.py` through bubblewrap's `--ro-bind-data`. It needs only Python's standard
-/// library; the protocol it speaks is in `Sources/KaipmSandbox/PROTOCOL.md`.
+/// `/kaipm/harness.py` through bubblewrap's `--ro-bind-data`; an unsandboxed plugin runs it as
+/// `/proc/self/fd/4`, a read-only memfd, with `--plugin-dir` and `--data-dir` naming the real
+/// store entry and data folder. It needs only Python's standard library; the protocol it speaks
+/// is in `Sources/KaipmSandbox/PROTOCOL.md`.
 public enum HarnessSource {
     public static let text = #"""
 """kaipm runtime harness: runs one plugin inside its sandbox.
 
-Started by bubblewrap as `/usr/bin/python3 -I -S -B -X utf8 /kaipm/harness.py --control-fd 3`.
+Started by bubblewrap as `/usr/bin/python3 -I -S -B -X utf8 /kaipm/harness.py --control-fd 3`, or, for an
+unsandboxed core plugin, directly as `... /proc/self/fd/4 --control-fd 3 --plugin-dir DIR --data-dir DIR`
+(the defaults, /plugin and /data, are where the sandbox shows them).
 Requests arrive as JSON lines on the control descriptor (a socket to the supervisor) and are
 answered in order, one JSON line each; stdout and stderr go to the plugin's log. Plugin code is
 ordinary Python: hooks are functions in the files the manifest names (`on_load(ctx)`,
@@ -27,6 +31,7 @@ from importlib.machinery import ModuleSpec, SourceFileLoader
 PROTOCOL_VERSION = 1
 MAX_LINE = 1 << 20
 PLUGIN_DIR = "/plugin"
+DATA_DIR = "/data"
 DEDICATED_HOOKS = ("onLoad", "onUnload", "onCommand", "onHealth")
 
 
@@ -37,7 +42,7 @@ class Context:
         self.plugin_id = plugin_id
         self.version = version
         self.config = config
-        self.data_dir = "/data"
+        self.data_dir = DATA_DIR
         self.plugin_dir = PLUGIN_DIR
 
     def log(self, message):
@@ -296,13 +301,27 @@ class Harness:
         return {"unloaded": True}
 
 
+USAGE = "usage: harness.py --control-fd FD [--plugin-dir DIR] [--data-dir DIR]\n"
+
+
 def main(argv):
-    if len(argv) != 3 or argv[1] != "--control-fd":
-        sys.stderr.write("usage: harness.py --control-fd FD\n")
+    global PLUGIN_DIR, DATA_DIR
+    options = {"--control-fd": None, "--plugin-dir": PLUGIN_DIR, "--data-dir": DATA_DIR}
+    arguments = argv[1:]
+    if len(arguments) % 2 or any(name not in options for name in arguments[::2]):
+        sys.stderr.write(USAGE)
         return 2
+    options.update(zip(arguments[::2], arguments[1::2]))
+    if options["--control-fd"] is None or not options["--control-fd"].isdigit():
+        sys.stderr.write(USAGE)
+        return 2
+    PLUGIN_DIR, DATA_DIR = options["--plugin-dir"], options["--data-dir"]
+    if argv[0].startswith("/proc/self/fd/"):
+        # Run from a descriptor (unsandboxed): Python has read the source; the plugin needs none of it.
+        os.close(int(argv[0][len("/proc/self/fd/"):]))
     sys.stdout.reconfigure(line_buffering=True)
     sys.dont_write_bytecode = True
-    return Harness(int(argv[2])).serve()
+    return Harness(int(options["--control-fd"])).serve()
 
 
 if __name__ == "__main__":

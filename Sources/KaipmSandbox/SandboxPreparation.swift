@@ -25,12 +25,23 @@ public struct SandboxPreparation: Sendable {
         let grants = try GrantPolicy(pluginID: spec.pluginID, root: spec.root).check(spec.grants.filesystem)
 
         var report = IsolationReport()
-        report.add("namespaces", enforced: true, "new user, pid, ipc, uts, cgroup and mount namespaces; no capabilities; no further user namespaces")
-        report.add("network", enforced: true, spec.grants.network
-            ? "granted: the host's network is shared (all-or-nothing; per-host rules are not enforced yet)"
-            : "none: its own network namespace with loopback only")
-        report.add("seccomp", enforced: true, "\(SeccompFilter.deniedSyscalls.count) system calls, ioctl TIOCSTI and TIOCLINUX, and namespace clone flags fail with EPERM")
         let root = getuid() == 0
+        let seccomp = "\(SeccompFilter.deniedSyscalls.count) system calls, ioctl TIOCSTI and TIOCLINUX, and namespace clone flags fail with EPERM"
+        if spec.sandboxed {
+            report.add("namespaces", enforced: true, "new user, pid, ipc, uts, cgroup and mount namespaces; no capabilities; no further user namespaces")
+            report.add("network", enforced: true, spec.grants.network
+                ? "granted: the host's network is shared (all-or-nothing; per-host rules are not enforced yet)"
+                : "none: its own network namespace with loopback only")
+            report.add("seccomp", enforced: true, seccomp)
+        } else {
+            // Opted out by the desired state, so waived rather than refused; what still holds follows.
+            guard spec.identity != nil || !root else {
+                throw .invalidSpec(plugin: spec.pluginID, reason: "an unsandboxed plugin needs a sandbox identity: it would run as root with every capability")
+            }
+            report.waive("namespaces", "unsandboxed: no namespaces, shares the host file system, network and processes (sandbox: false, a preloaded core plugin)")
+            report.waive("network", "unsandboxed: the host's network, unfiltered")
+            report.add("seccomp", enforced: true, seccomp + "; loaded by kaipm-supervisor with no_new_privs before Python starts")
+        }
         switch (spec.identity, root) {
         case let (identity?, true):
             report.add("identity", enforced: true, "runs as uid \(identity.uid) gid \(identity.gid)")

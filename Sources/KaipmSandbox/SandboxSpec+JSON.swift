@@ -38,6 +38,7 @@ extension SandboxSpec {
             "allowWeakerIsolation": .bool(allowWeakerIsolation),
             "bubblewrap": .string(bubblewrap),
             "python": .string(python),
+            "sandboxed": .bool(sandboxed),
         ])
     }
 
@@ -96,6 +97,7 @@ extension SandboxSpec {
             allowWeakerIsolation: json["allowWeakerIsolation"]?.boolValue ?? false,
             version: json["version"]?.stringValue, configHash: json["configHash"]?.stringValue,
             bubblewrap: json["bubblewrap"]?.stringValue ?? "/usr/bin/bwrap",
-            python: json["python"]?.stringValue ?? "/usr/bin/python3")
+            python: json["python"]?.stringValue ?? "/usr/bin/python3",
+            sandboxed: json["sandboxed"]?.boolValue ?? true)
     }
 }

@@ -35,6 +35,11 @@ public struct SandboxSpec: Sendable, Equatable {
     public var bubblewrap: String
     /// The Python the harness runs with; it must live under `/usr`, which is all the sandbox sees.
     public var python: String
+    /// Whether the plugin runs in bubblewrap (the default). False starts the harness directly
+    /// (`UnsandboxedCommand`): no namespaces, but still the rlimits, cgroups, its own uid, a
+    /// cleared environment, no_new_privs and the seccomp filter. Only a core plugin preloaded in
+    /// kos.config.yaml whose desired entry and plugin.json both say `sandbox: false` gets here.
+    public var sandboxed: Bool
 
     public init(
         pluginID: String, root: String, storeEntry: String, dataDir: String, configFile: String?,
@@ -43,7 +48,7 @@ public struct SandboxSpec: Sendable, Equatable {
         identity: SandboxIdentity? = nil, timeouts: SandboxTimeouts = SandboxTimeouts(),
         log: LogPolicy = LogPolicy(), tmpBytes: UInt64 = 16 << 20, allowWeakerIsolation: Bool = false,
         version: String? = nil, configHash: String? = nil,
-        bubblewrap: String = "/usr/bin/bwrap", python: String = "/usr/bin/python3"
+        bubblewrap: String = "/usr/bin/bwrap", python: String = "/usr/bin/python3", sandboxed: Bool = true
     ) {
         self.pluginID = pluginID
         self.root = root
@@ -63,6 +68,7 @@ public struct SandboxSpec: Sendable, Equatable {
         self.configHash = configHash
         self.bubblewrap = bubblewrap
         self.python = python
+        self.sandboxed = sandboxed
     }
 
     /// Checks what can be checked without touching the host: the id, absolute paths, quotas.

@@ -18,7 +18,8 @@ extension Supervisor {
         status.isolation = prepared.report
         status.cgroups = prepared.cgroup.directories
         for item in prepared.report.items where !item.enforced {
-            log.event("WEAKER ISOLATION (allowed by the spec): \(item.limit) is not enforced: \(item.detail)")
+            log.event(item.waived ? "UNSANDBOXED (sandbox: false in the desired state): \(item.limit): \(item.detail)"
+                                  : "WEAKER ISOLATION (allowed by the spec): \(item.limit) is not enforced: \(item.detail)")
         }
 
         listener = kaipm_unix_listen(layout.socket, 16)
@@ -46,17 +47,21 @@ extension Supervisor {
         console = output[0]
         childFDs.append(output[1])
 
-        let descriptors = BubblewrapCommand.Descriptors(control: 3, seccomp: 4, config: config >= 0 ? 5 : nil, harness: 6)
-        let command = BubblewrapCommand(spec: prepared.spec, grants: prepared.grants, descriptors: descriptors,
-                                        system: HostSystemLayout.detect())
-        // Child descriptors: 0 /dev/null, 1 and 2 the console pipe, 3 control, 4 seccomp, 5 config, 6 harness.
-        sandboxPID = try SandboxProcess.launch(
-            arguments: command.arguments, descriptors: [-1, output[1], output[1], pair[1], seccomp, config, harnessSource],
-            cgroupProcsFiles: prepared.cgroup.procsFiles, limits: prepared.limits, identity: prepared.spec.identity)
+        if !prepared.spec.sandboxed {
+            sandboxPID = try launchUnsandboxed(prepared, console: output[1], control: pair[1], seccomp: seccomp, config: config)
+        } else {
+            let descriptors = BubblewrapCommand.Descriptors(control: 3, seccomp: 4, config: config >= 0 ? 5 : nil, harness: 6)
+            let command = BubblewrapCommand(spec: prepared.spec, grants: prepared.grants, descriptors: descriptors,
+                                            system: HostSystemLayout.detect())
+            // Child descriptors: 0 /dev/null, 1 and 2 the console pipe, 3 control, 4 seccomp, 5 config, 6 harness.
+            sandboxPID = try SandboxProcess.launch(
+                arguments: command.arguments, descriptors: [-1, output[1], output[1], pair[1], seccomp, config, harnessSource],
+                cgroupProcsFiles: prepared.cgroup.procsFiles, limits: prepared.limits, identity: prepared.spec.identity)
+        }
         status.sandboxPID = sandboxPID
         status.state = .running
         writeStatus()
-        log.event("started sandbox pid \(sandboxPID) for \(spec.pluginID)\(spec.version.map { " " + $0 } ?? "")")
+        log.event("started \(spec.sandboxed ? "sandbox" : "UNSANDBOXED plugin") pid \(sandboxPID) for \(spec.pluginID)\(spec.version.map { " " + $0 } ?? "")")
 
         var load: [JSON.Member] = [
             JSON.Member("op", .string("load")),
@@ -66,7 +71,10 @@ extension Supervisor {
                 "hooks": .object(spec.entryPoints.hooks.sorted { $0.key < $1.key }.map { JSON.Member($0.key, .string($0.value)) }),
             ])),
         ]
-        if config >= 0 { load.append(JSON.Member("config", .string(BubblewrapCommand.configPath))) }
+        if config >= 0 {
+            let path = prepared.spec.sandboxed ? BubblewrapCommand.configPath : UnsandboxedCommand(spec: prepared.spec).configPath
+            load.append(JSON.Member("config", .string(path ?? BubblewrapCommand.configPath)))
+        }
         relay(.object(load), op: "load", requester: .supervisor, timeoutMilliseconds: spec.timeouts.loadMilliseconds)
     }
 

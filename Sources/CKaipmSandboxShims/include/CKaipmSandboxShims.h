@@ -13,7 +13,9 @@ typedef struct kaipm_rlimit {
 } kaipm_rlimit;
 
 /// Everything the child does between fork and exec, in this order: parent-death signal, join
-/// cgroups, lay out file descriptors, resource limits, drop to the sandbox identity, exec.
+/// cgroups, lay out file descriptors, resource limits, drop to the sandbox identity, then (for a
+/// process started without bubblewrap, which does these itself) change directory, start a new
+/// session, set no_new_privs, reset signals, load the seccomp program, exec.
 typedef struct kaipm_sandbox_launch {
     const char *path;
     char *const *argv;
@@ -30,6 +32,16 @@ typedef struct kaipm_sandbox_launch {
     int set_identity;
     uid_t uid;
     gid_t gid;
+    /// Non-null: chdir(cwd) after dropping to the identity (so the sandbox user's rights apply).
+    const char *cwd;
+    /// Non-zero: setsid(), so that the child has no controlling terminal to push input into.
+    int new_session;
+    /// Non-zero: prctl(PR_SET_NO_NEW_PRIVS): exec never gains privileges (setuid bits, file caps).
+    int no_new_privs;
+    /// Non-null: a classic BPF program of `seccomp_length` bytes (seccomp_export_bpf's output),
+    /// loaded with PR_SET_SECCOMP just before exec. Needs no_new_privs unless the child is root.
+    const void *seccomp_program;
+    unsigned long seccomp_length;
 } kaipm_sandbox_launch;
 
 /// The step a child failed at, reported by kaipm_launch_sandbox in *failed_step.
@@ -43,6 +55,10 @@ enum {
     KAIPM_STEP_IDENTITY = 6,
     KAIPM_STEP_SIGNALS = 7,
     KAIPM_STEP_EXEC = 8,
+    KAIPM_STEP_CWD = 9,
+    KAIPM_STEP_SESSION = 10,
+    KAIPM_STEP_NO_NEW_PRIVS = 11,
+    KAIPM_STEP_SECCOMP = 12,
 };
 
 /// Forks a child that prepares itself as `launch` says and execs `launch->path`. Returns 0 with

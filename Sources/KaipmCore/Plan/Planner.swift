@@ -88,7 +88,7 @@ public enum Planner {
                 continue
             }
             let have = observed.plugins[id]
-            if context.sandboxes, want.sandbox, let sandbox = have?.sandbox, sandbox.failedTreeHash == want.treeHash.value,
+            if context.sandboxes, let sandbox = have?.sandbox, sandbox.failedTreeHash == want.treeHash.value,
                sandbox.failedConfigHash == want.configHash {
                 // This revision failed to start and was rolled back: not again until it changes.
                 let own = pluginActions(want: want, have: have)
@@ -236,9 +236,8 @@ public enum Planner {
 
     /// The sandbox actions for one desired plugin: start it when it should run and does not,
     /// restart it when what runs is not what is desired (or it died), stop it when it should not run.
-    /// Plugins with `sandbox: false` are not run by kaipm yet and get none.
+    /// An unsandboxed core plugin (`runsSandboxed` false) is started, stopped and restarted alike.
     static func sandboxActions(want: ResolvedPlugin, have: ObservedPlugin?) -> [PlanAction] {
-        guard want.sandbox else { return [] }
         let sandbox = have?.sandbox ?? ObservedSandbox(alive: false)
         guard want.active else {
             return sandbox.alive
@@ -247,14 +246,19 @@ public enum Planner {
                 : []
         }
         guard sandbox.alive else {
+            // A reviewer must see that a plugin is about to run without bubblewrap.
+            func unsandboxed(_ last: Bool?) -> [FieldChange] {
+                guard !want.runsSandboxed, last != false else { return [] }
+                return [FieldChange(field: "running.isolation", before: last.map { $0 ? "sandboxed" : "unsandboxed" }, after: want.isolation)]
+            }
             // Active in the registry and a status file left behind: it ran and died.
             if let have, have.isActive, sandbox.state != nil {
                 let how = sandbox.exitReason.map { " (\($0))" } ?? ""
                 return [PlanAction(plugin: want.id, action: .restart, reason: "dead\(how)",
-                                   changes: [FieldChange(field: "running", before: "false", after: "true")])]
+                                   changes: [FieldChange(field: "running", before: "false", after: "true")] + unsandboxed(sandbox.sandboxed))]
             }
             return [PlanAction(plugin: want.id, action: .start, reason: "not running",
-                               changes: [FieldChange(field: "running", before: "false", after: "true")])]
+                               changes: [FieldChange(field: "running", before: "false", after: "true")] + unsandboxed(nil))]
         }
         var reasons: [String] = []
         var changes: [FieldChange] = []
@@ -273,6 +277,10 @@ public enum Planner {
         if sandbox.grants != want.grantsSignature {
             reasons.append("grants changed")
             changes.append(FieldChange(field: "running.grants", before: sandbox.grants, after: want.grantsSignature))
+        }
+        if let running = sandbox.sandboxed, running != want.runsSandboxed {
+            reasons.append("isolation changed")
+            changes.append(FieldChange(field: "running.isolation", before: running ? "sandboxed" : "unsandboxed", after: want.isolation))
         }
         guard !reasons.isEmpty else { return [] }
         return [PlanAction(plugin: want.id, action: .restart, reason: reasons.joined(separator: ", "), changes: changes)]

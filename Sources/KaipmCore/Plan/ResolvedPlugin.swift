@@ -19,6 +19,7 @@ public struct ResolvedPlugin: Sendable, Hashable, Codable {
     public var secretPaths: Set<String>
     public var grants: Grants
     public var resources: Resources
+    /// The desired entry's `sandbox` (default true); see `runsSandboxed` for what it gets.
     public var sandbox: Bool
     /// The manifest's Python entry point (`main.py`), what the sandbox's harness imports first.
     public var main: String = "main.py"
@@ -49,6 +50,14 @@ public struct ResolvedPlugin: Sendable, Hashable, Codable {
 
     /// The rendered config file's text.
     public var renderedConfig: String { config.renderYAML() }
+
+    /// Whether the plugin runs in bubblewrap: always, except a core plugin preloaded in
+    /// kos.config.yaml whose entry says `sandbox: false` (the resolver refuses that entry for any
+    /// other plugin, and this is the second lock on the same door).
+    public var runsSandboxed: Bool { sandbox || !preloaded }
+
+    /// `runsSandboxed` as the plan and `kaipm status` show it.
+    public var isolation: String { runsSandboxed ? "sandboxed" : "unsandboxed" }
 
     /// SHA-256 (hex) of the rendered config: what the host's file must hash to.
     public var configHash: String { Hex.sha256(Array(renderedConfig.utf8)) }
@@ -85,6 +94,9 @@ public struct ObservedSandbox: Sendable, Hashable, Codable {
     public var restarts: Int
     /// How it ended, when it did (`Unloaded`, `Crashed`, …, or `SupervisorDied`).
     public var exitReason: String?
+    /// Whether it runs (or last ran) in bubblewrap, from its status file's isolation report; nil
+    /// when that says nothing (no status file, or a supervisor still preparing).
+    public var sandboxed: Bool? = nil
     /// Consecutive restarts after a crash of the same revision (the crash-loop backoff's exponent).
     public var failures: Int = 0
     /// When the reconciler last started it (seconds since 1970), from the registry.
@@ -204,6 +216,8 @@ public struct ObservedState: Sendable, Hashable, Codable {
                 text += "\t"; text += String(sandbox.failures)
                 text += "\t"; text += sandbox.failedTreeHash ?? "-"
                 text += "\t"; text += sandbox.failedConfigHash ?? "-"
+                // Only when false: the fingerprints of sandboxed plugins stay what they were.
+                if sandbox.sandboxed == false { text += "\tunsandboxed" }
             }
             text += "\n"
         }

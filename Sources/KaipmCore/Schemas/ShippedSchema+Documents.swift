@@ -71,7 +71,7 @@ extension ShippedSchema {
                     },
                     "active": {"description": "Whether the plugin runs (default true).", "type": ["boolean", "null"]},
                     "suspend": {"description": "true: the reconciler leaves the plugin exactly as it is.", "type": ["boolean", "null"]},
-                    "sandbox": {"description": "false only for core plugins preloaded in kos.config.yaml.", "type": ["boolean", "null"]},
+                    "sandbox": {"description": "false only for core plugins preloaded in kos.config.yaml whose plugin.json says \"sandbox\": false too: they run without bubblewrap (own uid, quotas and seccomp still hold).", "type": ["boolean", "null"]},
                     "dependsOn": {
                       "description": "Plugin ids that must be desired, valid and active too; they are installed first.",
                       "type": ["array", "null"],
@@ -206,7 +206,7 @@ extension ShippedSchema {
                     "version": {"description": "A semantic version like 1.2.0.", "type": "string", "pattern": "\#(f.semverPattern)"},
                     "author": {"description": "Who wrote it.", "type": ["string", "number"]},
                     "license": {"description": "An SPDX license id.", "type": ["string", "number"]},
-                    "sandbox": {"description": "Whether the plugin expects to run sandboxed (default true).", "type": ["boolean", "null"]},
+                    "sandbox": {"description": "Whether the plugin expects to run sandboxed (default true); false lets a preloaded core plugin whose desired entry says so too run without bubblewrap.", "type": ["boolean", "null"]},
                     "description": \#(f.optionalText),
                     "homepage": {"description": "The plugin's web page (not checked)."},
                     "keywords": \#(f.textList("Search keywords."))

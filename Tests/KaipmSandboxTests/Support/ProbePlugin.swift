@@ -26,6 +26,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import resource
 import socket
 import termios
 import time
@@ -118,6 +119,22 @@ def on_command(ctx, command, args):
     if command == "imports":
         import sys
         return {"path": sys.path, "site": "site" in sys.modules, "sitecustomize": "sitecustomize" in sys.modules}
+    if command == "process":
+        # What the process is and may do, for the unsandboxed tests (in a sandbox, /proc is absent).
+        limits = {name: list(resource.getrlimit(getattr(resource, "RLIMIT_" + name)))
+                  for name in ("AS", "CPU", "FSIZE", "NOFILE", "CORE")}
+        proc_status = {}
+        try:
+            with open("/proc/self/status") as f:
+                proc_status = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        except OSError:
+            pass
+        pids = sorted(int(name) for name in os.listdir("/proc") if name.isdigit()) if os.path.isdir("/proc") else None
+        return {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "pid": os.getpid(),
+                "sid": os.getsid(0), "cwd": os.getcwd(), "env": dict(os.environ), "pluginDir": ctx.plugin_dir,
+                "dataDir": ctx.data_dir, "mainFile": main.__file__, "rlimits": limits, "pids": pids,
+                "noNewPrivs": proc_status.get("NoNewPrivs"), "seccomp": proc_status.get("Seccomp"),
+                "config": ctx.config}
     if command == "fail":
         raise ValueError("asked to fail")
     if command == "commands":
