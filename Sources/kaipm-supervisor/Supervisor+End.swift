@@ -60,7 +60,7 @@ extension Supervisor {
                                          code: code, signal: signal, endedAtMilliseconds: now, logTail: tail)
         }
         if signal == Int(SIGXCPU) {
-            return SupervisorStatus.Exit(reason: "CPULimit", message: "the sandbox used its \(spec.limits.cpuSeconds) CPU seconds (RLIMIT_CPU)",
+            return SupervisorStatus.Exit(reason: "CPULimit", message: "SIGXCPU: the sandbox used up its CPU seconds (RLIMIT_CPU; its spec allows \(spec.limits.cpuSeconds))",
                                          code: code, signal: signal, endedAtMilliseconds: now, logTail: tail)
         }
         if let signal {
