@@ -321,10 +321,15 @@ public struct Reconciler: Sendable {
                                        dependsOn: desired?.dependsOn ?? [])
     }
 
-    /// Computes the plan without changing anything but caches.
+    /// Computes the plan without changing anything but caches. It shows what the sandboxes
+    /// reported that apply would audit (`Plan.unaudited`), and audits none of it.
     public func plan() throws(EngineError) -> Plan {
         let (registry, store) = try openHost()
-        return try makePlan(registry: registry, store: store).plan
+        let planned = try makePlan(registry: registry, store: store)
+        var plan = planned.plan
+        let unaudited = planned.observed.plugins.compactMapValues { $0.sandbox?.events.isEmpty == false ? $0.sandbox?.events : nil }
+        plan.unaudited = unaudited.isEmpty ? nil : unaudited
+        return plan
     }
 
     /// Converges the host. With `saved`, applies exactly that plan or refuses when the revision

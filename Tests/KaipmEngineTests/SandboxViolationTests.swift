@@ -217,10 +217,13 @@ struct SandboxViolationTests {
         #expect(!bomb.ok && bomb.errorMessage?.contains("BlockingIOError: [Errno 11] fork refused after") == true, "\(bomb)")
         #expect(try host.detail(try #require(try host.audit(after: before).last))["outcome"] as? String == "failed")
         #expect(host.waitForLimit("pids"))
-        // A dry run shows nothing and writes nothing.
+        // A dry run shows it, as no change, and writes nothing.
         before = try host.lastSeq
         let records = try host.registry.sandboxRecords()
-        #expect(try host.reconciler.plan().actions.isEmpty)
+        let plan = try host.reconciler.plan()
+        #expect(plan.actions.isEmpty && !plan.hasChanges)
+        #expect(plan.unaudited?[HostilePlugin.id]?.map(\.summary).first?.hasPrefix("limit pids ×") == true, "\(String(describing: plan.unaudited))")
+        #expect(PlanRenderer.text(plan, color: false).contains("⚑ reported   hostile  (limit pids ×"), "\(PlanRenderer.text(plan, color: false))")
         #expect(try host.lastSeq == before)
         #expect(try host.registry.sandboxRecords() == records)
 
@@ -300,10 +303,11 @@ struct SandboxViolationTests {
             #expect(ended.exit?.reason == kill.reason, "\(kill): \(String(describing: ended.exit))")
             try host.expectUnharmed("\(kill), ended")
 
-            // The dry run sees it dead and writes nothing.
+            // The dry run sees it dead, shows the end apply will audit, and writes nothing.
             before = try host.lastSeq
             let plan = try host.reconciler.plan()
             #expect(plan.steps == ["restart hostile"], "\(kill): \(plan.steps)")
+            #expect(plan.unaudited?[HostilePlugin.id]?.map(\.reason) == [kill.reason], "\(String(describing: plan.unaudited))")
             #expect(plan.action(.restart, HostilePlugin.id)?.reason == "dead (\(kill.reason))")
             #expect(try host.lastSeq == before)
 
