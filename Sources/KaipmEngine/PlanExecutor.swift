@@ -268,7 +268,7 @@ struct PlanExecutor {
             let how = sandboxes.stop(id)
             try registry.setCondition(plugin: id, type: "Ready", status: "False", reason: "Stopped",
                                       message: "stopped (\(how)) at \(revision.prefix(12))")
-            try registry.recordEvent(audit(action, detail: ["stopped": how]), plugin: id)
+            try recordStop(id, audit: audit(action, detail: ["stopped": how]))
         case .start, .restart:
             guard let sandboxes else { throw EngineError.stalePlan(reason: "this run does not manage sandboxes") }
             let prepared = try prepareStart(action, sandboxes: sandboxes)

@@ -321,10 +321,15 @@ public struct Reconciler: Sendable {
                                        dependsOn: desired?.dependsOn ?? [])
     }
 
-    /// Computes the plan without changing anything but caches.
+    /// Computes the plan without changing anything but caches. It shows what the sandboxes
+    /// reported that apply would audit (`Plan.unaudited`), and audits none of it.
     public func plan() throws(EngineError) -> Plan {
         let (registry, store) = try openHost()
-        return try makePlan(registry: registry, store: store).plan
+        let planned = try makePlan(registry: registry, store: store)
+        var plan = planned.plan
+        let unaudited = planned.observed.plugins.compactMapValues { $0.sandbox?.events.isEmpty == false ? $0.sandbox?.events : nil }
+        plan.unaudited = unaudited.isEmpty ? nil : unaudited
+        return plan
     }
 
     /// Converges the host. With `saved`, applies exactly that plan or refuses when the revision
@@ -356,6 +361,7 @@ public struct Reconciler: Sendable {
             }
             let runID = (try? registry.recordFinishedRun(revision: plan.revision, pinned: plan.pinned, host: plan.host,
                                                          actor: options.actor, outcome: "no-op", startedAt: startedAt)) ?? 0
+            auditSandboxEvents(planned.observed, registry: registry, runID: runID)
             return ApplyReport(plan: plan, runID: runID, outcome: "no-op", failures: [])
         }
         let runID: Int64
@@ -364,6 +370,8 @@ public struct Reconciler: Sendable {
         } catch {
             throw EngineError.registry("\(error)")
         }
+        // Before the actions: a dead sandbox's end is audited before its restart.
+        auditSandboxEvents(planned.observed, registry: registry, runID: runID)
         let executor = PlanExecutor(layout: layout, store: store, registry: registry, resolution: planned.resolution,
                                     resolver: resolver, revision: plan.revision, actor: options.actor, runID: runID,
                                     limits: options.limits, logger: options.logger,
@@ -420,6 +428,14 @@ public struct Reconciler: Sendable {
         let inputs = converged.blocked.isEmpty && converged.warnings.isEmpty ? planned.inputs?.encode() : nil
         try? registry.recordConverged(host: options.host, desiredKey: key, fingerprint: fingerprint,
                                       planJSON: PlanRenderer.compactJSON(converged), inputs: inputs)
+    }
+
+    /// Audits what the sandboxes' supervisors reported since the last apply (limits hit, ends);
+    /// a plugin whose entries cannot be written is logged and retried by the next apply.
+    func auditSandboxEvents(_ observed: ObservedState, registry: Registry, runID: Int64) {
+        for (plugin, error) in SandboxEventAudit(registry: registry).record(observed, runID: runID) {
+            options.logger.warning("could not audit the sandbox's reports: \(error)", metadata: ["plugin.id": "\(plugin)"])
+        }
     }
 
     /// Sets the CrashLoop condition of each plugin whose restart waits out its backoff.

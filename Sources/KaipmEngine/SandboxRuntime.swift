@@ -47,8 +47,13 @@ public struct SandboxRuntime: Sendable, Equatable {
 enum SandboxObservation {
     static func observe(root: String, plugin id: String, record: SandboxRecord?) -> ObservedSandbox {
         let layout = SandboxLayout(root: root, pluginID: id)
-        let status = (try? SupervisorStatus.read(layout)) ?? nil
+        var status = (try? SupervisorStatus.read(layout)) ?? nil
         let locked = status != nil && SupervisorStatus.supervisorAlive(layout)
+        if !locked, let running = status, running.exit == nil, let again = (try? SupervisorStatus.read(layout)) ?? nil,
+           again.startedAtMilliseconds == running.startedAtMilliseconds {
+            // Unlocked without an exit: it died, or it ended between the two reads and says how now.
+            status = again
+        }
         let alive = locked && (status?.state == .starting || status?.state == .running)
         var exitReason = status?.exit?.reason
         if exitReason == nil, status != nil, !locked { exitReason = "SupervisorDied" }
@@ -61,6 +66,9 @@ enum SandboxObservation {
         observed.failedConfigHash = record?.failedConfigHash
         observed.failedReason = record?.failedReason
         if let isolation = status?.isolation, !isolation.items.isEmpty { observed.sandboxed = !isolation.isUnsandboxed }
+        if let status, let record {
+            observed.events = events(status, ended: alive ? nil : observed.exitReason, audited: record.audited)
+        }
         return observed
     }
 }

@@ -125,6 +125,17 @@ enum Migrations {
                 t.add(column: "failed_reason", .text)
             }
         }
+        // How far the audit log has caught up with each sandbox's supervisor reports, so that every
+        // limit event and every end is audited exactly once (see `SandboxAuditMark`): the supervisor
+        // session (its start, ms since 1970) the audited limit counters belong to, those counters
+        // (JSON, kind → count), and the session whose end was audited.
+        migrator.registerMigration("v5-sandbox-audit-marks") { db in
+            try db.alter(table: "sandbox_uids") { t in
+                t.add(column: "audited_session", .integer)
+                t.add(column: "audited_limits", .text)
+                t.add(column: "audited_exit_session", .integer)
+            }
+        }
         return migrator
     }
 }

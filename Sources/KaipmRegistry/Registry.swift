@@ -241,7 +241,7 @@ public struct Registry: Sendable {
         }
     }
 
-    private func appendAudit(_ draft: AuditDraft, plugin: String?, in db: Database) throws {
+    func appendAudit(_ draft: AuditDraft, plugin: String?, in db: Database) throws {
         let previous = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")) ?? ""
         var entry = AuditEntry(seq: nil, at: now(), actor: draft.actor, pluginID: plugin, action: draft.action,
                                detail: draft.detail, runID: draft.runID, prevHash: previous, hash: "")
@@ -394,6 +394,8 @@ public struct SandboxRecord: Sendable, Hashable {
     public var failedTreeHash: String? = nil
     public var failedConfigHash: String? = nil
     public var failedReason: String? = nil
+    /// What the audit log already has of its supervisor's reports (limit events, ends).
+    public var audited = SandboxAuditMark()
 }
 
 extension Registry {
@@ -454,14 +456,17 @@ extension Registry {
             var result: [String: SandboxRecord] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT plugin_id, uid, restarts, quota, grants, failures, last_start_at, failed_tree_hash, failed_config_hash,
-                       failed_reason FROM sandbox_uids
+                       failed_reason, audited_session, audited_limits, audited_exit_session FROM sandbox_uids
                 """) {
                 let id: String = row["plugin_id"]
                 let uid: Int64 = row["uid"]
                 result[id] = SandboxRecord(plugin: id, uid: UInt32(uid), restarts: row["restarts"], quota: row["quota"], grants: row["grants"],
                                            failures: row["failures"], lastStartAt: row["last_start_at"],
                                            failedTreeHash: row["failed_tree_hash"], failedConfigHash: row["failed_config_hash"],
-                                           failedReason: row["failed_reason"])
+                                           failedReason: row["failed_reason"],
+                                           audited: SandboxAuditMark(session: row["audited_session"],
+                                                                     limits: SandboxAuditMark.decodeLimits(row["audited_limits"]),
+                                                                     exitSession: row["audited_exit_session"]))
             }
             return result
         }

@@ -55,6 +55,8 @@ public struct SupervisorStatus: Sendable, Equatable {
     public var isolation: IsolationReport
     /// Controller → cgroup folder.
     public var cgroups: [String: String]
+    /// The quotas the sandbox ran into and lived on (see `LimitEvent`); empty when none.
+    public var limitEvents: [LimitEvent] = []
     public var exit: Exit?
 
     public init(pluginID: String, version: String?, configHash: String?, state: State, supervisorPID: Int32,
@@ -94,6 +96,7 @@ public struct SupervisorStatus: Sendable, Equatable {
             "load": load,
             "isolation": isolation.json,
             "cgroups": .object(cgroups.sorted { $0.key < $1.key }.map { JSON.Member($0.key, .string($0.value)) }),
+            "limitEvents": limitEvents.isEmpty ? nil : .array(limitEvents.map(\.json)),
             "exit": exitJSON,
         ])
     }
@@ -115,6 +118,7 @@ public struct SupervisorStatus: Sendable, Equatable {
         var groups = [String: String]()
         for member in json["cgroups"]?.objectValue ?? [] { groups[member.key] = member.value.stringValue }
         cgroups = groups
+        limitEvents = (json["limitEvents"]?.arrayValue ?? []).compactMap(LimitEvent.init(json:))
         if let exit = json["exit"], let reason = exit["reason"]?.stringValue {
             self.exit = Exit(reason: reason, message: exit["message"]?.stringValue ?? "", code: exit["code"]?.intValue,
                              signal: exit["signal"]?.intValue, endedAtMilliseconds: Int64(exit["endedAtMs"]?.intValue ?? 0),

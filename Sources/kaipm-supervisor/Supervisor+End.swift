@@ -6,6 +6,7 @@ extension Supervisor {
     /// Records how the sandbox ended, answers whoever still waits, and removes what it made.
     func finish() {
         let ended = sandboxEnded ?? (code: -1, signal: SIGKILL)
+        if let cgroup { notePidsLimit(cgroup, at: kaipm_wall_ms()) }
         let exit = classify(ended)
         log.event("sandbox ended: \(exit.reason): \(exit.message)")
         recordEnd(exit)
@@ -47,7 +48,8 @@ extension Supervisor {
         }
         if ended.code < 0 { code = nil }
         let now = kaipm_wall_ms()
-        let oomKills = (cgroup?.oomKills() ?? 0) - oomKillsAtStart
+        // Kills the sandbox outlived are limit events (Supervisor+Limits), not how it ended.
+        let oomKills = (cgroup?.oomKills() ?? 0) - oomKillsAtStart - limitWatch.oomKillsSurvived
         let tail = log.tail()
         if let stop = stopReason {
             let orderly = stop.reason == "Unloaded" || stop.reason == "Stopped"
@@ -59,7 +61,7 @@ extension Supervisor {
                                          code: code, signal: signal, endedAtMilliseconds: now, logTail: tail)
         }
         if signal == Int(SIGXCPU) {
-            return SupervisorStatus.Exit(reason: "CPULimit", message: "the sandbox used its \(spec.limits.cpuSeconds) CPU seconds (RLIMIT_CPU)",
+            return SupervisorStatus.Exit(reason: "CPULimit", message: "SIGXCPU: the sandbox used up its CPU seconds (RLIMIT_CPU; its spec allows \(spec.limits.cpuSeconds))",
                                          code: code, signal: signal, endedAtMilliseconds: now, logTail: tail)
         }
         if let signal {

@@ -49,6 +49,7 @@ final class Supervisor {
     /// Why the supervisor is stopping the sandbox, when it is: the end reason unless the kernel's says more.
     var stopReason: (reason: String, message: String)?
     var oomKillsAtStart = 0
+    var limitWatch = LimitWatch()
     var sandboxEnded: (code: Int32, signal: Int32)?
     /// Whether this supervisor holds the plugin's lock: only then are the status file and socket its own.
     var holdsLock = false
@@ -130,6 +131,7 @@ final class Supervisor {
             }
             if readable.contains(signals) { handleSignals() }
             checkDeadlines()
+            checkLimits()
             if sandboxEnded != nil {
                 // The sandbox is gone: what it wrote last is all there is.
                 if console >= 0 { pumpConsole() }
@@ -141,7 +143,7 @@ final class Supervisor {
     }
 
     private func pollTimeout() -> Int32 {
-        var nearest = pending.values.map(\.deadline).min()
+        var nearest = [pending.values.map(\.deadline).min(), limitCheckDeadline].compactMap { $0 }.min()
         switch phase {
         case .running: break
         case let .unloading(deadline), let .terminating(deadline): nearest = min(nearest ?? deadline, deadline)

@@ -86,6 +86,34 @@ import Testing
         #expect(try registry.lastAppliedRun()?.revision == "r1")
     }
 
+    @Test func sandboxReportsAreAuditedWithTheirMarkInOneTransaction() throws {
+        let (registry, dir) = try temporaryRegistry()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // No sandbox row: nothing could remember the entries, so none are written.
+        #expect(try registry.recordSandboxReports(plugin: "a", audits: [audit("limit")], mark: SandboxAuditMark(session: 1)) == false)
+        #expect(try registry.audit().isEmpty)
+
+        _ = try registry.sandboxUID(plugin: "a", first: 1000)
+        #expect(try registry.sandboxRecords()["a"]?.audited == SandboxAuditMark())
+        let first = SandboxAuditMark().advanced(session: 7, limits: ["pids": 13], exited: false)
+        #expect(try registry.recordSandboxReports(plugin: "a", audits: [audit("limit")], mark: first))
+        #expect(try registry.sandboxRecords()["a"]?.audited == SandboxAuditMark(session: 7, limits: ["pids": 13]))
+        #expect(first.audited("pids", in: 7) == 13)
+        #expect(first.audited("pids", in: 8) == 0)
+        #expect(first.audited("memory", in: 7) == 0)
+
+        // The same session counts on; its end is marked once audited.
+        let second = first.advanced(session: 7, limits: ["memory": 1], exited: true)
+        try registry.recordSandboxReports(plugin: "a", audits: [audit("limit"), audit("sandbox-exit")], mark: second)
+        let stored = try #require(try registry.sandboxRecords()["a"]?.audited)
+        #expect(stored == SandboxAuditMark(session: 7, limits: ["memory": 1, "pids": 13], exitSession: 7))
+        // A new session starts its counters again and keeps the end audited before.
+        #expect(stored.advanced(session: 9, limits: ["pids": 2], exited: false)
+                == SandboxAuditMark(session: 9, limits: ["pids": 2], exitSession: 7))
+        #expect(try registry.audit(plugin: "a").map(\.action) == ["sandbox-exit", "limit", "limit"])
+        #expect(try registry.verifyAuditChain().isEmpty)
+    }
+
     @Test func conditionTransitionTimeOnlyMovesOnStatusChange() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kaipm-registry-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

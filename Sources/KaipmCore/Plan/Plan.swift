@@ -113,6 +113,9 @@ public struct Plan: Sendable, Hashable, Codable {
     public var warnings: [String]
     /// Actions held back (crash-loop backoff, a failed revision); absent from the JSON when none.
     public var deferred: [DeferredAction]?
+    /// What the sandboxes' supervisors reported that the audit log does not have yet, by plugin:
+    /// apply audits it before its actions. Not a change (no "changes pending"); absent when none.
+    public var unaudited: [String: [SandboxEvent]]?
 
     public init(host: String, revision: String, pinned: Bool, observedFingerprint: String, actions: [PlanAction],
                 blocked: [BlockedPlugin] = [], suspended: [String] = [], warnings: [String] = [], deferred: [DeferredAction]? = nil) {

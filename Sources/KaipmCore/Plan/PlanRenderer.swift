@@ -44,6 +44,9 @@ public enum PlanRenderer {
         for deferred in plan.deferred ?? [] {
             out += paint("  ⏸ deferred   \(deferred.plugin)", "33") + "  (\(deferred.action.rawValue): \(deferred.reason))\n"
         }
+        for (plugin, events) in (plan.unaudited ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for event in events { out += paint("  ⚑ reported   \(plugin)", "35") + "  (\(event.summary); apply audits it)\n" }
+        }
         for warning in plan.warnings { out += paint("  warning: ", "33") + warning + "\n" }
         if !plan.actions.isEmpty {
             out += "Plan: " + plan.summary.map { "\($0.1) to \($0.0.rawValue)" }.joined(separator: ", ") + ".\n"

@@ -106,6 +106,9 @@ public struct ObservedSandbox: Sendable, Hashable, Codable {
     public var failedTreeHash: String? = nil
     public var failedConfigHash: String? = nil
     public var failedReason: String? = nil
+    /// What its supervisor reported (limits hit, the end) that the audit log does not have yet.
+    /// Not part of the fingerprint: auditing them changes nothing a plan depends on.
+    public var events: [SandboxEvent] = []
 
     public init(alive: Bool, state: String? = nil, treeHash: String? = nil, configHash: String? = nil, quota: String? = nil,
                 grants: String? = nil, restarts: Int = 0, exitReason: String? = nil) {

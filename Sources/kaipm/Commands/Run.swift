@@ -25,6 +25,9 @@ extension Kaipm {
         @Option(help: "Seconds to wait for the answer.")
         var timeout: Double = 10
 
+        @Option(help: ArgumentHelp("Who is acting, for the audit log (default: user@host).", valueName: "name"))
+        var actor: String?
+
         func run() throws {
             var pairs: [(String, String)] = []
             for argument in arguments {
@@ -33,9 +36,11 @@ extension Kaipm {
                 }
                 pairs.append((String(argument[..<equals]), String(argument[argument.index(after: equals)...])))
             }
+            // The command is audited; when the registry cannot be written, a warning says so and the answer still comes.
+            let console = PluginConsole(root: host.resolvedRoot, logger: host.bootstrapLogging())
             let answer = try runReporting {
-                try PluginConsole(root: host.resolvedRoot).run(plugin, command: command, args: pairs,
-                                                               timeoutMilliseconds: Int(timeout * 1000))
+                try console.run(plugin, command: command, args: pairs, actor: actor ?? PluginConsole.defaultActor(),
+                                timeoutMilliseconds: Int(timeout * 1000))
             }
             guard answer.ok else {
                 FileHandle.standardError.write(Data("kaipm: error: plugin '\(plugin)': \(answer.errorCode ?? "Error"): \(answer.errorMessage ?? "")\n".utf8))

@@ -73,6 +73,16 @@ def on_command(ctx, command, args):
     if command == "alloc":
         block = bytearray(b"\x01") * (args["mib"] << 20)
         return {"allocated": len(block)}
+    if command == "allocChild":
+        # A child allocates; the OOM killer takes it (the biggest process), and the harness lives on.
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(b"\x01") * (args["mib"] << 20)
+            os._exit(len(block) & 1)
+        _, status = os.waitpid(pid, 0)
+        return {"signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None}
+    if command == "exit":
+        os._exit(args.get("code", 3))
     if command == "forkbomb":
         children, failure = [], None
         for _ in range(args.get("max", 500)):
