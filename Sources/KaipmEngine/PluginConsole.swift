@@ -52,6 +52,96 @@ public struct PluginConsole: Sendable {
         return all.suffix(max(0, lines)).map { $0 + "\n" }.joined()
     }
 
+    /// Follows the plugin's console log as it grows (`tail -F`): hands each complete new line to
+    /// `emit`, from the end of the file as it is now, across the supervisor's rotations (a new
+    /// file, or one shorter than what was read: the rest of the rotated one is read first) and
+    /// while the log does not exist yet. Polls every `interval` seconds; returns once `stop` says so.
+    /// The last `lines` lines already there come first, read up to the same offset the following starts at.
+    public func follow(_ id: String, lines: Int = 0, interval: Double = 0.1, stop: () -> Bool,
+                       emit: (String) -> Void) throws(EngineError) {
+        let path = try layout(id).logFile
+        var reader = LogReader(path: path)
+        reader.skipToEnd()
+        if lines > 0 {
+            var earlier: [String] = []
+            if let rotated = FileManager.default.contents(atPath: path + ".1") {
+                earlier += String(decoding: rotated, as: UTF8.self).split(separator: "\n").map(String.init)
+            }
+            if let handle = FileHandle(forReadingAtPath: path) {
+                var data = (try? handle.read(upToCount: Int(reader.offset))) ?? Data()
+                try? handle.close()
+                // A line still being written is followed, not cut in two.
+                let complete = (data.lastIndex(of: 0x0a).map { $0 + 1 } ?? data.startIndex) - data.startIndex
+                reader.offset -= UInt64(data.count - complete)
+                data = data.prefix(complete)
+                earlier += String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            }
+            for line in earlier.suffix(lines) { emit(line) }
+        }
+        while !stop() {
+            for line in reader.readLines() { emit(line) }
+            if stop() { break }
+            usleep(UInt32(interval * 1_000_000))
+        }
+        for line in reader.readLines() { emit(line) }
+    }
+
+    /// Reads the complete lines added to a log file since the last read, noticing rotation by inode.
+    struct LogReader {
+        let path: String
+        var inode: UInt64?
+        var offset: UInt64 = 0
+        var partial = Data()
+
+        init(path: String) { self.path = path }
+
+        static func identity(_ path: String) -> (inode: UInt64, size: UInt64)? {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            return (UInt64(info.st_ino), UInt64(info.st_size))
+        }
+
+        mutating func skipToEnd() {
+            guard let now = Self.identity(path) else { return }
+            inode = now.inode
+            offset = now.size
+        }
+
+        mutating func readLines() -> [String] {
+            var lines: [String] = []
+            guard let now = Self.identity(path) else { return lines }
+            if let inode, inode != now.inode {
+                // Rotated: finish the old file (now `<log>.1`, if it is still that one), then start the new one.
+                if let rotated = Self.identity(path + ".1"), rotated.inode == inode {
+                    lines += read(path + ".1", upTo: rotated.size)
+                }
+                offset = 0
+                partial.removeAll()
+            } else if now.size < offset {
+                offset = 0
+                partial.removeAll()
+            }
+            inode = now.inode
+            lines += read(path, upTo: now.size)
+            return lines
+        }
+
+        private mutating func read(_ file: String, upTo size: UInt64) -> [String] {
+            guard size > offset, let handle = FileHandle(forReadingAtPath: file) else { return [] }
+            defer { try? handle.close() }
+            try? handle.seek(toOffset: offset)
+            let data = (try? handle.read(upToCount: Int(size - offset))) ?? Data()
+            offset += UInt64(data.count)
+            partial.append(data)
+            var lines: [String] = []
+            while let newline = partial.firstIndex(of: 0x0a) {
+                lines.append(String(decoding: partial[partial.startIndex..<newline], as: UTF8.self))
+                partial.removeSubrange(partial.startIndex...newline)
+            }
+            return lines
+        }
+    }
+
     /// Runs the plugin's `onCommand` with `args` over its control socket, and records it in the
     /// audit log as done by `actor` (see `CommandAudit`; a failure to record is logged as a warning).
     /// Each value is read as JSON when it is JSON (`3`, `true`, `"x"`, `[1]`), else taken as a string.

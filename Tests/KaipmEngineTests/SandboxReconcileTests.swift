@@ -217,6 +217,20 @@ struct SandboxReconcileTests {
         let status = try host.repo.kaipm(["status", "--root", root], env: ["KAIPM_SANDBOXES": "on"], plain: true)
         #expect(status.stdout.contains("Sandboxes: on"), "\(status)")
         #expect(status.stdout.contains("running"), "\(status)")
+
+        // `kaipm logs --follow` prints what the plugin writes from then on: here, a restart's lines.
+        let follower = try host.repo.startKaipm(["logs", "notes", "--follow", "--tail", "1", "--root", root])
+        Thread.sleep(forTimeInterval: 0.3)
+        try host.repo.write("desired-state/config/plugins/notes.config.yaml", "maxNotes: 20\n")
+        try host.repo.commit("more notes")
+        _ = try host.apply()
+        let seen = waitUntil(timeout: 5) {
+            ((try? String(contentsOfFile: follower.stdoutPath, encoding: .utf8)) ?? "").contains("[notes] notes: 1 note(s)")
+        }
+        follower.kill(SIGTERM)
+        let followed = follower.wait()
+        #expect(seen, "\(followed)")
+        #expect(followed.stdout.contains("unload requested") && followed.stdout.contains("started sandbox pid"), "\(followed)")
     }
 
     @Test func anUpdateThatFailsOnLoadRollsBackToThePreviousVersionStillRunning() throws {

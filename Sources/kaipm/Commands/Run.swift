@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Foundation
 import KaipmEngine
 
@@ -66,8 +67,27 @@ extension Kaipm {
         @Option(help: "How many lines.")
         var tail = 50
 
+        @Flag(name: [.short, .long], help: "Keep printing lines as the plugin writes them, across rotations, until interrupted.")
+        var follow = false
+
         func run() throws {
-            printOut(try runReporting { try PluginConsole(root: host.resolvedRoot).logTail(plugin, lines: tail) })
+            let console = PluginConsole(root: host.resolvedRoot)
+            if follow {
+                // Follows until interrupted: whatever started kaipm (a test runner, a service manager)
+                // may have left these blocked or ignored.
+                var interrupts = sigset_t()
+                sigemptyset(&interrupts)
+                for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
+                    sigaddset(&interrupts, signal)
+                    Glibc.signal(signal, SIG_DFL)
+                }
+                pthread_sigmask(SIG_UNBLOCK, &interrupts, nil)
+                try runReporting {
+                    try console.follow(plugin, lines: tail, stop: { false }) { line in printOut(line + "\n") }
+                }
+                return
+            }
+            printOut(try runReporting { try console.logTail(plugin, lines: tail) })
         }
     }
 }
