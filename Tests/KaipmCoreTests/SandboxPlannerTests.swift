@@ -89,6 +89,21 @@ import Testing
                      context: Planner.Context(host: "h", revision: "r1", pinned: true, sandboxes: true, now: now, backoff: backoff))
     }
 
+    /// Someone stopped it (SIGTERM to its supervisor): not a crash, so no backoff; active still means running.
+    @Test func aPluginStoppedOutsideKaipmStartsAgainAtOnce() {
+        for reason in ["Stopped", "Unloaded"] {
+            var stopped = Self.running(P.want("a"))
+            stopped.sandbox?.alive = false
+            stopped.sandbox?.state = "exited"
+            stopped.sandbox?.exitReason = reason
+            stopped.sandbox?.lastStartAt = 1000
+            let plan = Self.plan([P.want("a")], [stopped], now: 1001, backoff: CrashBackoff(base: 10, cap: 300))
+            #expect(P.kinds(plan) == ["restart a"])
+            #expect(plan.actions.first?.reason == "stopped outside kaipm (\(reason))")
+            #expect(plan.deferred == nil)
+        }
+    }
+
     @Test func theCrashLoopBackoffDoublesUpToItsCap() {
         let backoff = CrashBackoff(base: 10, cap: 300)
         #expect((0...6).map { backoff.delay(failures: $0) } == [10, 20, 40, 80, 160, 300, 300])

@@ -254,7 +254,10 @@ public enum Planner {
             // Active in the registry and a status file left behind: it ran and died.
             if let have, have.isActive, sandbox.state != nil {
                 let how = sandbox.exitReason.map { " (\($0))" } ?? ""
-                return [PlanAction(plugin: want.id, action: .restart, reason: "dead\(how)",
+                // Stopped on request by someone else (SIGTERM to its supervisor, an `unload`): the
+                // desired state still says active, so it starts again at once; a crash backs off.
+                let orderly = sandbox.exitReason == "Stopped" || sandbox.exitReason == "Unloaded"
+                return [PlanAction(plugin: want.id, action: .restart, reason: orderly ? "stopped outside kaipm\(how)" : "dead\(how)",
                                    changes: [FieldChange(field: "running", before: "false", after: "true")] + unsandboxed(sandbox.sandboxed))]
             }
             return [PlanAction(plugin: want.id, action: .start, reason: "not running",
