@@ -25,10 +25,9 @@ struct IncrementalTests {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                 file: String, function: String, line: UInt) {
-            let extra = (metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            messages.lines.withLock { $0.append("\(message) \(extra)") }
+        func log(event: LogEvent) {
+            let extra = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            messages.lines.withLock { $0.append("\(event.message) \(extra)") }
         }
     }
 
