@@ -54,6 +54,19 @@ import Testing
         #expect(problem.pluginID == "broken")
     }
 
+    @Test func grantsOfAnUnsandboxedPluginAreFlaggedAsNotEnforced() throws {
+        let tree = MemoryTree([
+            "kos.config.yaml": "apiVersion: kaipm/v1\nkind: KosConfig\npreload: [core, bare]\n",
+            "plugins/core.yaml": pluginYAML("core", extra: "sandbox: false\ngrants:\n  filesystem: [{path: /srv/logs, mode: ro}]"),
+            "plugins/bare.yaml": pluginYAML("bare", extra: "sandbox: false"),
+            "plugins/boxed.yaml": pluginYAML("boxed", extra: "grants:\n  network: [\"api.example:443\"]"),
+        ])
+        let state = try DesiredState.load(from: tree, prefix: "ds/")
+        let flagged = state.warnings.filter { $0.message.contains("not enforced") }
+        #expect(flagged.map(\.pluginID) == ["core"], "\(state.warnings)")
+        #expect(flagged.first?.location?.file == "ds/plugins/core.yaml")
+    }
+
     @Test func malformedYAMLNamesLineAndColumn() throws {
         let tree = MemoryTree(["plugins/x.yaml": "id: x\nversion: [1.0\nsource: {path: a}\n"])
         let state = try DesiredState.load(from: tree)

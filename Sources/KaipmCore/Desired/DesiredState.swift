@@ -130,6 +130,12 @@ public struct DesiredState: Sendable {
                                              at: SourceLocation(file: show("kos.config.yaml")),
                                              hint: "add plugins/\(id).yaml or remove it from preload"))
         }
+        for (id, plugin) in state.plugins.sorted(by: { $0.key < $1.key })
+        where !plugin.sandbox && (!plugin.grants.filesystem.isEmpty || !plugin.grants.network.isEmpty) {
+            state.warnings.append(Diagnostic("'\(id)' runs unsandboxed (sandbox: false): its grants are checked but not enforced, it sees the whole host",
+                                             at: SourceLocation(file: plugin.file), plugin: id,
+                                             hint: "drop the grants, or let it run sandboxed"))
+        }
         for (id, plugin) in state.plugins where !state.kos.allowedSources.allows(plugin.source) {
             state.invalid[id, default: []].append(Diagnostic("source \(plugin.source) is not allowed by kos.config.yaml allowedSources",
                                                              at: SourceLocation(file: plugin.file), plugin: id,
