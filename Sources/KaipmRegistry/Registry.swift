@@ -370,6 +370,10 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .open(path, underlying):
+            if access(path, F_OK) == 0, access(path, W_OK) != 0 {
+                // Every command opens it read-write (migrations, the run record); a plan too.
+                return "cannot open the registry at \(path): \(underlying). It is not writable by uid \(getuid()); run kaipm as the user that owns the host root (usually root, e.g. with sudo)"
+            }
             return "cannot open the registry at \(path): \(underlying). Check that the folder is writable and the file is a kaipm registry; restore it from a backup if it is corrupt"
         case let .query(path, underlying):
             return "registry \(path): \(underlying)"

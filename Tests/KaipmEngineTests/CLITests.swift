@@ -22,6 +22,16 @@ struct CLITests {
         return repo
     }
 
+    @Test("a user who cannot write the registry is told to run kaipm as its owner")
+    func anotherUserIsToldWhoseRegistryItIs() throws {
+        guard getuid() == 0 else { return }
+        let repo = try Self.converged()
+        let status = try Shell.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", try KaipmBinary.require(),
+                                                        "status", "--root", repo.hostRoot], scratch: repo.base)
+        #expect(status.status == 1, "\(status)")
+        #expect(status.stderr.contains("not writable by uid 65534; run kaipm as the user that owns the host root"), "\(status)")
+    }
+
     @Test("plan --detailed-exitcode: 0 when converged, 2 with a pending change, 1 on error")
     func detailedExitCode() throws {
         let repo = try Self.converged()
