@@ -102,11 +102,12 @@ public struct HostInspector: Sendable {
                                                  since: Self.time($0.lastTransitionAt))
                              })
                 if runtime != nil {
-                    let sandbox = SandboxObservation.observe(root: layout.root, plugin: row.id, record: records[row.id])
+                    let read = SandboxObservation.read(root: layout.root, plugin: row.id)
+                    let sandbox = SandboxObservation.observe(read.status, locked: read.locked, record: records[row.id])
                     status.sandbox = sandbox.alive ? "running" : sandbox.exitReason.map { row.isActive ? "dead (\($0))" : "stopped" } ?? "stopped"
                     status.restarts = sandbox.restarts
                     status.isolation = sandbox.sandboxed.map { $0 ? "sandboxed" : "unsandboxed" }
-                    if sandbox.alive { SandboxObservation.describeRunning(root: layout.root, plugin: row.id, into: &status) }
+                    if sandbox.alive, let running = read.status { SandboxObservation.describeRunning(running, into: &status) }
                 }
                 return status
             }

@@ -46,6 +46,12 @@ public struct SandboxRuntime: Sendable, Equatable {
 /// Observes one plugin's sandbox: the supervisor's lock, its status file and the registry's record.
 enum SandboxObservation {
     static func observe(root: String, plugin id: String, record: SandboxRecord?) -> ObservedSandbox {
+        let read = read(root: root, plugin: id)
+        return observe(read.status, locked: read.locked, record: record)
+    }
+
+    /// The plugin's status file, and whether its supervisor still holds the plugin's lock.
+    static func read(root: String, plugin id: String) -> (status: SupervisorStatus?, locked: Bool) {
         let layout = SandboxLayout(root: root, pluginID: id)
         var status = (try? SupervisorStatus.read(layout)) ?? nil
         let locked = status != nil && SupervisorStatus.supervisorAlive(layout)
@@ -54,6 +60,10 @@ enum SandboxObservation {
             // Unlocked without an exit: it died, or it ended between the two reads and says how now.
             status = again
         }
+        return (status, locked)
+    }
+
+    static func observe(_ status: SupervisorStatus?, locked: Bool, record: SandboxRecord?) -> ObservedSandbox {
         let alive = locked && (status?.state == .starting || status?.state == .running)
         var exitReason = status?.exit?.reason
         if exitReason == nil, status != nil, !locked { exitReason = "SupervisorDied" }
@@ -75,15 +85,13 @@ enum SandboxObservation {
 
 extension SandboxObservation {
     /// What `kaipm status` shows of a running sandbox: pids, uptime, memory and the isolation in force.
-    static func describeRunning(root: String, plugin id: String, into status: inout PluginStatus) {
-        let layout = SandboxLayout(root: root, pluginID: id)
-        guard let running = (try? SupervisorStatus.read(layout)) ?? nil else { return }
+    static func describeRunning(_ running: SupervisorStatus, into status: inout PluginStatus) {
         status.pid = running.sandboxPID
         status.supervisorPID = running.supervisorPID
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         status.uptimeSeconds = Int(max(0, now - running.startedAtMilliseconds) / 1000)
         let v2 = running.cgroups["memory"].map { FileManager.default.fileExists(atPath: $0 + "/memory.current") } ?? false
-        let cgroup = SandboxCgroup(pluginID: id, version: v2 ? .v2 : .v1, directories: running.cgroups)
+        let cgroup = SandboxCgroup(pluginID: running.pluginID, version: v2 ? .v2 : .v1, directories: running.cgroups)
         status.memoryBytes = cgroup.memoryInUse()
         let items = running.isolation.items
         status.isolationItems = items.map { IsolationItem(limit: $0.limit, enforced: $0.enforced, detail: $0.detail) }
@@ -123,11 +131,10 @@ struct SandboxController {
     func spec(for want: ResolvedPlugin, uid: UInt32) -> SandboxSpec {
         let config = layout.configFile(want.id)
         let defaults = SandboxResources()
-        let cpu = want.resources.cpu ?? defaults.cpu
-        // Up to one core while Python starts and the plugin loads; its own quota after (see SandboxResources.startupCPU).
+        // At least one core while Python starts and the plugin loads; its own quota after (see SandboxResources.startupCPU).
         let resources = SandboxResources(memoryBytes: want.resources.memoryBytes.map { UInt64(max(0, $0)) } ?? defaults.memoryBytes,
-                                         cpu: cpu, pids: want.resources.pids ?? defaults.pids,
-                                         startupCPU: cpu < 1 ? 1 : nil)
+                                         cpu: want.resources.cpu ?? defaults.cpu, pids: want.resources.pids ?? defaults.pids,
+                                         startupCPU: 1)
         let grants = SandboxGrants(filesystem: want.grants.filesystem.map {
             FilesystemGrant(path: $0.path, mode: $0.mode == .rw ? .readWrite : .readOnly)
         }, network: !want.grants.network.isEmpty)
