@@ -16,7 +16,8 @@ public struct PluginConsole: Sendable {
 
     /// The actor of a command run by hand: the user (behind sudo, the one who ran it) at this host.
     public static func defaultActor(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let user = environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "uid\(getuid())"
+        let account = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) }
+        let user = environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? account ?? "uid\(getuid())"
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
         return "\(user)@\(host)"
     }
